@@ -1,0 +1,14 @@
+package dev.starspec.engine.artifact;
+
+import java.nio.file.Path;
+
+/** An artifact that cannot be loaded; the message names the file and what is wrong with it. */
+public final class ArtifactException extends RuntimeException {
+    public ArtifactException(Path file, String message) {
+        super(file + ": " + message);
+    }
+
+    public ArtifactException(Path file, String message, Throwable cause) {
+        super(file + ": " + message, cause);
+    }
+}

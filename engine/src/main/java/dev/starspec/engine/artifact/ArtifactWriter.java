@@ -1,0 +1,99 @@
+package dev.starspec.engine.artifact;
+
+import ai.onnx.proto.OnnxMl;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.starspec.engine.checkpoint.WeightSource;
+import dev.starspec.engine.graph.ExternalData;
+import dev.starspec.engine.graph.GptBigCodeGraph;
+import dev.starspec.engine.graph.Signature;
+import dev.starspec.engine.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Writes an artifact. Everything goes to a sibling {@code .partial} folder first and is moved into place at
+ * the end, so an interrupted conversion never leaves something that looks like a finished artifact.
+ */
+public final class ArtifactWriter {
+
+    private ArtifactWriter() {}
+
+    /**
+     * @param name the model's short name, as it will appear in output rows
+     * @param quantParameters the scheme's parameters for the manifest (may be empty)
+     */
+    public static Artifact write(WeightSource weights, GptBigCodeGraph.Options options, Path tokenizerJson,
+                                 Path out, String name, Manifest.Source source, ObjectNode quantParameters) {
+        Path partial = out.resolveSibling(out.getFileName() + ".partial");
+        try {
+            deleteTree(partial);
+            Files.createDirectories(partial);
+            Map<String, Manifest.FileEntry> files = new LinkedHashMap<>();
+            OnnxMl.ModelProto model;
+            try (ExternalData data = new ExternalData(partial.resolve(Artifact.WEIGHTS))) {
+                model = GptBigCodeGraph.build(weights, options, data, Manifest.TOOL_VERSION,
+                        Map.of("starspec.signature", Integer.toString(Signature.VERSION), "starspec.name", name));
+                files.put(Artifact.WEIGHTS, new Manifest.FileEntry(data.size(), data.sha256()));
+            }
+            try (OutputStream os = Files.newOutputStream(partial.resolve(Artifact.MODEL))) {
+                model.writeTo(os);
+            }
+            Files.copy(tokenizerJson, partial.resolve(Artifact.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            for (String f : new String[] {Artifact.MODEL, Artifact.TOKENIZER}) {
+                Path p = partial.resolve(f);
+                files.put(f, new Manifest.FileEntry(Files.size(p), Artifact.sha256(p)));
+            }
+            Manifest manifest = new Manifest(Manifest.FORMAT, Signature.VERSION, Manifest.TOOL_VERSION,
+                    Instant.now().toString(), name, source, weights.config().toHfJson(),
+                    new Manifest.Quantization(options.scheme().name(), quantParameters),
+                    files, Tokenizer.fingerprint(tokenizerJson), null);
+            manifest.write(partial.resolve(Manifest.FILE));
+            replace(partial, out);
+            return Artifact.open(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write artifact " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Rewrites the manifest of a finished artifact, keeping its files (used to record quality figures). */
+    public static Artifact updateManifest(Artifact artifact, Manifest manifest) {
+        manifest.write(artifact.dir().resolve(Manifest.FILE));
+        return Artifact.open(artifact.dir());
+    }
+
+    private static void replace(Path partial, Path out) throws IOException {
+        if (Files.exists(out)) {
+            boolean isArtifact = Files.isRegularFile(out.resolve(Manifest.FILE));
+            boolean empty;
+            try (Stream<Path> s = Files.list(out)) {
+                empty = s.findAny().isEmpty();
+            }
+            if (!isArtifact && !empty) {
+                throw new IOException(out + " exists and is not an artifact; refusing to overwrite it");
+            }
+            deleteTree(out);
+        }
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.move(partial, out, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
