@@ -3,8 +3,10 @@ package dev.starspec.engine.runtime;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.memory.rounding.SegmentRoundingPolicy;
 
 /**
  * The process's accounted off-heap memory for KV caches and I/O tensors. Arrow's allocators track every byte:
@@ -14,12 +16,18 @@ import org.apache.arrow.memory.RootAllocator;
  */
 public final class OffHeapMemory {
 
-    private static final RootAllocator ROOT = new RootAllocator(Long.MAX_VALUE);
+    /** Rounded to 4 KiB pages, not Arrow's default powers of two, which would waste up to half of a cache. */
+    private static final RootAllocator ROOT = newRoot(Long.MAX_VALUE);
 
     private OffHeapMemory() {}
 
     public static BufferAllocator root() {
         return ROOT;
+    }
+
+    /** A root allocator with the rounding used here; tests make their own to check accounting in isolation. */
+    public static RootAllocator newRoot(long limit) {
+        return new RootAllocator(AllocationListener.NOOP, limit, new SegmentRoundingPolicy(4096L));
     }
 
     public static void setLimit(long bytes) {
