@@ -37,6 +37,23 @@ public final class GptBigCodeGraph {
         }
     }
 
+    /** A linear layer as named in the graph, with its Hugging Face weight name and shape {@code [out, in]}. */
+    public record Linear(String name, String hfName, int out, int in) {}
+
+    /** Every linear layer of the blocks, in graph order (the lm_head is separate). */
+    public static java.util.List<Linear> linearLayers(ModelConfig c) {
+        java.util.List<Linear> all = new java.util.ArrayList<>();
+        for (int l = 0; l < c.nLayer(); l++) {
+            String at = "h." + l + ".";
+            String hf = "transformer.h." + l + ".";
+            all.add(new Linear(at + "attn.c_attn", hf + "attn.c_attn", c.nEmbd() + 2 * c.kvDim(), c.nEmbd()));
+            all.add(new Linear(at + "attn.c_proj", hf + "attn.c_proj", c.nEmbd(), c.nEmbd()));
+            all.add(new Linear(at + "mlp.c_fc", hf + "mlp.c_fc", c.nInner(), c.nEmbd()));
+            all.add(new Linear(at + "mlp.c_proj", hf + "mlp.c_proj", c.nEmbd(), c.nInner()));
+        }
+        return all;
+    }
+
     private static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
     private static final int INT64 = TensorProto.DataType.INT64_VALUE;
     /** Added to the scores of masked slots; finite, so a fully masked (padding) row stays NaN-free. */

@@ -25,6 +25,11 @@ public interface LinearScheme {
      * embedding and {@code tied} names that initializer, so float32 schemes reuse it; otherwise (an explicit
      * lm_head.weight) {@code tied} is null. {@code values} reads H when the scheme needs the numbers.
      */
+    /** Whether {@link #lmHead} stores its own (quantized) copy rather than reading the float32 matrix. */
+    default boolean quantizesLmHead() {
+        return false;
+    }
+
     default String lmHead(GraphBuilder g, String x, String tied, Supplier<float[]> values, int vocab, int embd) {
         String head = tied != null ? tied : g.weight("lm_head.weight", values.get(), vocab, embd);
         return g.msOp("FusedMatMul", Signature.LOGITS, new String[] {x, head}, GraphBuilder.Attr.of("transB", 1L));

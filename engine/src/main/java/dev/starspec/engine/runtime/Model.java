@@ -129,6 +129,50 @@ public final class Model implements AutoCloseable {
         seq.logits().setRows(rows);
     }
 
+    /**
+     * Runs {@code tokens} as a fresh sequence and returns the named outputs as float arrays: for calibration and
+     * diagnostics, not the decode loop (it copies everything and keeps no cache).
+     */
+    public Map<String, float[]> probe(int[] tokens, java.util.Collection<String> outputNames) {
+        ModelConfig c = config();
+        int n = tokens.length;
+        long[] ids = new long[n];
+        long[] positions = new long[n];
+        long[] mask = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = tokens[i];
+            positions[i] = i;
+            mask[i] = 1;
+        }
+        List<OnnxTensor> owned = new ArrayList<>();
+        try {
+            Map<String, OnnxTensor> inputs = new HashMap<>();
+            inputs.put(Signature.INPUT_IDS, track(owned, OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(ids), new long[] {1, n})));
+            inputs.put(Signature.POSITION_IDS, track(owned, OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(positions), new long[] {1, n})));
+            inputs.put(Signature.ATTENTION_MASK, track(owned, OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(mask), new long[] {1, n})));
+            inputs.put(Signature.LOGITS_FROM, track(owned, OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(new long[] {n - 1}), new long[] {1})));
+            long[] empty = {1, 0, c.kvDim()};
+            for (int l = 0; l < c.nLayer(); l++) {
+                inputs.put(Signature.pastKey(l), track(owned, OnnxTensor.createTensor(env, java.nio.FloatBuffer.allocate(0), empty)));
+                inputs.put(Signature.pastValue(l), track(owned, OnnxTensor.createTensor(env, java.nio.FloatBuffer.allocate(0), empty)));
+            }
+            Map<String, float[]> out = new java.util.LinkedHashMap<>();
+            try (OrtSession.Result result = session.run(inputs, new java.util.LinkedHashSet<>(outputNames))) {
+                for (String name : outputNames) {
+                    java.nio.FloatBuffer fb = ((OnnxTensor) result.get(name).orElseThrow()).getFloatBuffer();
+                    float[] values = new float[fb.remaining()];
+                    fb.get(values);
+                    out.put(name, values);
+                }
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new IllegalStateException(id() + ": probe failed: " + e.getMessage(), e);
+        } finally {
+            owned.forEach(OnnxTensor::close);
+        }
+    }
+
     private static OnnxTensor track(List<OnnxTensor> owned, OnnxTensor t) {
         owned.add(t);
         return t;
