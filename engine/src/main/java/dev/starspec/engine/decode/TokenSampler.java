@@ -9,31 +9,31 @@ import java.util.SplittableRandom;
  * softmax. The filtered distribution itself is exposed because speculative sampling compares the target's and
  * the draft's.
  */
-final class TokenSampler {
+public final class TokenSampler {
 
     private final Sampling sampling;
     private final SplittableRandom random;
 
-    TokenSampler(Sampling sampling) {
+    public TokenSampler(Sampling sampling) {
         this.sampling = sampling;
         this.random = new SplittableRandom(sampling.seed());
     }
 
-    boolean greedy() {
+    public boolean greedy() {
         return sampling.greedy();
     }
 
-    int next(Logits logits, int row) {
+    public int next(Logits logits, int row) {
         return greedy() ? logits.argmax(row) : draw(distribution(logits, row));
     }
 
     /** A uniform draw in [0, 1) from this generation's stream. */
-    double uniform() {
+    public double uniform() {
         return random.nextDouble();
     }
 
     /** Draws an index with the given probabilities (which sum to 1 up to rounding). */
-    int draw(double[] p) {
+    public int draw(double[] p) {
         double u = random.nextDouble();
         double acc = 0;
         int lastPositive = -1;
@@ -50,7 +50,7 @@ final class TokenSampler {
     }
 
     /** softmax(logits / T), then top-k, then top-p, renormalised. For greedy: all mass on the argmax. */
-    double[] distribution(Logits logits, int row) {
+    public double[] distribution(Logits logits, int row) {
         int vocab = logits.vocab();
         double[] p = new double[vocab];
         if (greedy()) {

@@ -93,17 +93,21 @@ public final class GptBigCodeGraph {
                 g.op("Gather", "embed.positions", new String[] {wpe, positions})});
 
         String bias = attentionBias(ids, mask);
+        // The residual stream: each block's output is added to h by the next LayerNorm (a fused
+        // SkipLayerNormalization that also returns the sum), so `pending` is what has yet to be added.
+        String pending = null;
         for (int layer = 0; layer < c.nLayer(); layer++) {
-            h = block(layer, h, bias);
+            String[] r = block(layer, h, pending, bias);
+            h = r[0];
+            pending = r[1];
         }
-
+        String normed = norm("transformer.ln_f", "final.ln", h, pending, null)[0];
         String last = g.op("Slice", "final.rows", new String[] {
-                h, logitsFrom, g.constLongs("final.rows.end", Long.MAX_VALUE), g.constLongs("final.rows.axis", 1)});
-        String normed = layerNorm("transformer.ln_f", "final.ln", last, null);
+                normed, logitsFrom, g.constLongs("final.rows.end", Long.MAX_VALUE), g.constLongs("final.rows.axis", 1)});
         // HF stores no lm_head when it is tied to wte; a stored one (untied, or a saved copy) is used as is.
         boolean explicitHead = weights.contains("lm_head.weight");
         String headName = explicitHead ? "lm_head.weight" : "transformer.wte.weight";
-        String logits = options.scheme().lmHead(g, normed, explicitHead ? null : wte,
+        String logits = options.scheme().lmHead(g, last, explicitHead ? null : wte,
                 () -> weights.read(headName, c.vocabSize(), c.nEmbd()), c.vocabSize(), c.nEmbd());
         if (!logits.equals(Signature.LOGITS)) {
             g.op("Identity", Signature.LOGITS, new String[] {logits});
@@ -112,8 +116,9 @@ public final class GptBigCodeGraph {
     }
 
     /**
-     * The additive mask shared by every layer, {@code [batch, 1, new, total]}: slot s is visible to new token
-     * j when {@code s <= past + j} (causal) and {@code attention_mask[s] == 1}.
+     * The additive mask shared by every layer: slot s is visible to new token j when {@code s <= past + j}
+     * (causal) and {@code attention_mask[s] == 1}. Laid out as the attention's scores are: {@code [b, new*heads,
+     * total]} for multi-query, {@code [b, 1, new, total]} for multi-head.
      */
     private String attentionBias(String ids, String mask) {
         String total = g.op("Shape", "mask.total", new String[] {mask}, Attr.of("start", 1L), Attr.of("end", 2L));
@@ -134,18 +139,32 @@ public final class GptBigCodeGraph {
                 g.constLongs("mask.axis1b", 1)});
         String allowed = g.op("And", "mask.allowed", new String[] {causal, keep});
         String bias = g.op("Where", "mask.bias3", new String[] {
-                allowed, g.constFloat("mask.open", 0f), g.constFloat("mask.closed", MASKED)});
-        return g.op("Unsqueeze", "mask.bias", new String[] {bias, g.constLongs("mask.head_axis", 1)});
+                allowed, g.constFloat("mask.open", 0f), g.constFloat("mask.closed", MASKED)}); // [b, new, total]
+        if (!c.multiQuery()) {
+            return g.op("Unsqueeze", "mask.bias", new String[] {bias, g.constLongs("mask.head_axis", 1)});
+        }
+        // Each new token's row, repeated for its heads: [b, new, 1, total] -> [b, new, heads, total] -> [b, new*heads, total]
+        String perHead = g.op("Expand", "mask.per_head", new String[] {
+                g.op("Unsqueeze", "mask.bias4", new String[] {bias, g.constLongs("mask.head_axis", 2)}),
+                g.constLongs("mask.heads", 1, 1, c.nHead(), 1)});
+        String shape = g.op("Concat", "mask.shape", new String[] {g.constLongs("mask.keep_batch", 0, -1), total},
+                Attr.of("axis", 0L));
+        return g.op("Reshape", "mask.bias", new String[] {perHead, shape});
     }
 
-    private String block(int layer, String h, String bias) {
+    /**
+     * One transformer block. {@code pending} is the previous block's MLP output, not yet added to {@code h}.
+     * Returns the residual stream after attention and this block's MLP output (pending for the next norm).
+     */
+    private String[] block(int layer, String h, String pending, String bias) {
         String hf = "transformer.h." + layer + ".";
         String at = "h." + layer + ".";
         int kv = c.kvDim();
 
         String cAttn = at + "attn.c_attn";
-        String a = layerNorm(hf + "ln_1", at + "ln_1", h, cAttn);
-        String qkv = linear(a, cAttn, hf + "attn.c_attn", c.nEmbd() + 2 * kv, c.nEmbd(), true, true);
+        String[] n1 = norm(hf + "ln_1", at + "ln_1", h, pending, cAttn);
+        h = n1[1];
+        String qkv = linear(n1[0], cAttn, hf + "attn.c_attn", c.nEmbd() + 2 * kv, c.nEmbd(), true, true);
         String[] qkvParts = g.node("", "Split", new String[] {at + "q", Signature.newKey(layer), Signature.newValue(layer)},
                 new String[] {qkv, g.constLongs(at + "qkv.sizes", c.nEmbd(), kv, kv)}, Attr.of("axis", 2L));
         g.output(Signature.newKey(layer), FLOAT, "batch", "new", kv);
@@ -156,41 +175,55 @@ public final class GptBigCodeGraph {
         String keys = g.op("Concat", at + "keys", new String[] {pastK, qkvParts[1]}, Attr.of("axis", 1L));
         String values = g.op("Concat", at + "values", new String[] {pastV, qkvParts[2]}, Attr.of("axis", 1L));
 
-        String attended = attention(at, qkvParts[0], keys, values, bias);
-        h = g.op("Add", at + "attn.residual", new String[] {
-                h, linear(attended, at + "attn.c_proj", hf + "attn.c_proj", c.nEmbd(), c.nEmbd(), true, false)});
+        String attended = c.multiQuery()
+                ? multiQueryAttention(at, qkvParts[0], keys, values, bias)
+                : multiHeadAttention(at, qkvParts[0], keys, values, bias);
+        String attnOut = linear(attended, at + "attn.c_proj", hf + "attn.c_proj", c.nEmbd(), c.nEmbd(), true, false);
 
         String cFc = at + "mlp.c_fc";
-        String m = layerNorm(hf + "ln_2", at + "ln_2", h, cFc);
-        m = linear(m, cFc, hf + "mlp.c_fc", c.nInner(), c.nEmbd(), false, true);
+        String[] n2 = norm(hf + "ln_2", at + "ln_2", h, attnOut, cFc);
+        String m = linear(n2[0], cFc, hf + "mlp.c_fc", c.nInner(), c.nEmbd(), false, true);
         m = gelu(at + "mlp.gelu", m, g.weight(cFc + ".bias", weights.read(hf + "mlp.c_fc.bias", c.nInner()), c.nInner()));
         m = linear(m, at + "mlp.c_proj", hf + "mlp.c_proj", c.nEmbd(), c.nInner(), true, false);
-        return g.op("Add", at + "mlp.residual", new String[] {h, m});
+        return new String[] {n2[1], m};
     }
 
     /**
-     * Scaled dot-product attention. q is {@code [b, n, heads*d]}; keys and values {@code [b, t, kvHeads*d]}.
-     * With one key/value head (multi-query) the head axis of K and V is 1 and MatMul broadcasts it over
-     * all query heads, so the cache stores each position's key once.
+     * Multi-query attention as StarCoder computes it: one key/value head shared by all query heads, so the
+     * queries of every head and token form one matrix {@code [b, new*heads, d]} against the keys
+     * {@code [b, total, d]}: no transposes, one matmul for the scores and one for the context.
      */
-    private String attention(String at, String q, String keys, String values, String bias) {
+    private String multiQueryAttention(String at, String q, String keys, String values, String bias) {
         int d = c.headDim();
-        String qShape = g.constLongs(at + "q.shape", 0, 0, c.nHead(), d);
-        String kvShape = g.constLongs(at + "kv.shape", 0, 0, c.kvHeads(), d);
-        String q4 = g.op("Transpose", at + "q.heads", new String[] {
-                g.op("Reshape", at + "q.split", new String[] {q, qShape})}, Attr.of("perm", 0, 2, 1, 3));
-        String kT = g.op("Transpose", at + "k.heads", new String[] {
-                g.op("Reshape", at + "k.split", new String[] {keys, kvShape})}, Attr.of("perm", 0, 2, 3, 1));
-        String v4 = g.op("Transpose", at + "v.heads", new String[] {
-                g.op("Reshape", at + "v.split", new String[] {values, kvShape})}, Attr.of("perm", 0, 2, 1, 3));
-        String scores = g.op("MatMul", at + "scores", new String[] {
-                g.op("Mul", at + "q.scaled", new String[] {q4, g.constFloat(at + "scale", (float) (1 / Math.sqrt(d)))}),
-                kT});
+        String queries = g.op("Reshape", at + "q.rows", new String[] {q, g.constLongs(at + "q.shape", 0, -1, d)});
+        String scores = g.msOp("FusedMatMul", at + "scores", new String[] {queries, keys},
+                Attr.of("transB", 1L), Attr.of("alpha", (float) (1 / Math.sqrt(d))));
         String probs = g.op("Softmax", at + "probs", new String[] {
                 g.op("Add", at + "scores.masked", new String[] {scores, bias})}, Attr.of("axis", -1L));
-        String out = g.op("MatMul", at + "context", new String[] {probs, v4});
-        String merged = g.op("Transpose", at + "context.tokens", new String[] {out}, Attr.of("perm", 0, 2, 1, 3));
+        String context = g.op("MatMul", at + "context", new String[] {probs, values});
+        return g.op("Reshape", at + "context.merged", new String[] {context, g.constLongs(at + "merged.shape", 0, -1, c.nEmbd())});
+    }
+
+    /** Multi-head attention: every query head has its own key/value head. */
+    private String multiHeadAttention(String at, String q, String keys, String values, String bias) {
+        int d = c.headDim();
+        String split = g.constLongs(at + "heads.shape", 0, 0, c.nHead(), d);
+        String q4 = heads(at + "q", q, split);
+        String k4 = heads(at + "k", keys, split);
+        String v4 = heads(at + "v", values, split);
+        String scores = g.msOp("FusedMatMul", at + "scores", new String[] {q4, k4},
+                Attr.of("transB", 1L), Attr.of("alpha", (float) (1 / Math.sqrt(d))));
+        String probs = g.op("Softmax", at + "probs", new String[] {
+                g.op("Add", at + "scores.masked", new String[] {scores, bias})}, Attr.of("axis", -1L));
+        String context = g.op("MatMul", at + "context", new String[] {probs, v4});
+        String merged = g.op("Transpose", at + "context.tokens", new String[] {context}, Attr.of("perm", 0, 2, 1, 3));
         return g.op("Reshape", at + "context.merged", new String[] {merged, g.constLongs(at + "merged.shape", 0, 0, c.nEmbd())});
+    }
+
+    /** {@code [b, t, heads*d]} to {@code [b, heads, t, d]}. */
+    private String heads(String name, String x, String shape) {
+        return g.op("Transpose", name + ".heads", new String[] {g.op("Reshape", name + ".split", new String[] {x, shape})},
+                Attr.of("perm", 0, 2, 1, 3));
     }
 
     private String gelu(String name, String x, String bias) {
@@ -200,10 +233,12 @@ public final class GptBigCodeGraph {
     }
 
     /**
-     * LayerNorm with the checkpoint's gain and shift; when the linear layer it feeds is smoothed, 1/s is folded
-     * into both, so the smoothed activations cost nothing at run time.
+     * LayerNorm of {@code h + pending} (or of {@code h} when nothing is pending), returning the normalised
+     * activations and the new residual stream. The add and the norm are one fused SkipLayerNormalization, which
+     * also hands back the sum. When the linear layer the norm feeds is smoothed, 1/s is folded into its gain and
+     * shift, so the smoothed activations cost nothing at run time.
      */
-    private String layerNorm(String hfName, String name, String x, String feeds) {
+    private String[] norm(String hfName, String name, String h, String pending, String feeds) {
         float[] gain = weights.read(hfName + ".weight", c.nEmbd());
         float[] shift = weights.read(hfName + ".bias", c.nEmbd());
         float[] s = feeds == null ? null : options.smoothing().scales(feeds);
@@ -213,9 +248,16 @@ public final class GptBigCodeGraph {
                 shift[i] /= s[i];
             }
         }
-        return g.op("LayerNormalization", name, new String[] {
-                x, g.weight(name + ".weight", gain, c.nEmbd()), g.weight(name + ".bias", shift, c.nEmbd())},
-                Attr.of("axis", -1L), Attr.of("epsilon", (float) c.layerNormEpsilon()));
+        String gainName = g.weight(name + ".weight", gain, c.nEmbd());
+        String shiftName = g.weight(name + ".bias", shift, c.nEmbd());
+        if (pending == null) {
+            return new String[] {g.op("LayerNormalization", name, new String[] {h, gainName, shiftName},
+                    Attr.of("axis", -1L), Attr.of("epsilon", (float) c.layerNormEpsilon())), h};
+        }
+        String[] outs = g.node(GraphBuilder.MS_DOMAIN, "SkipLayerNormalization",
+                new String[] {name, "", "", name + ".residual"}, new String[] {h, pending, gainName, shiftName},
+                Attr.of("epsilon", (float) c.layerNormEpsilon()));
+        return new String[] {outs[0], outs[3]};
     }
 
     /**

@@ -72,9 +72,11 @@ public final class GraphBuilder {
         return node(MS_DOMAIN, opType, new String[] {output}, inputs, attrs)[0];
     }
 
+    /** A node with several outputs; {@code outputs} may hold null (name it) or "" (optional, not wanted). */
     public String[] node(String domain, String opType, String[] outputs, String[] inputs, Attr... attrs) {
-        String[] outs = Arrays.stream(outputs).map(o -> claim(o == null ? opType + "_" + anonymous++ : o))
-                .toArray(String[]::new);
+        // null: a fresh name; "": an optional output left out.
+        String[] outs = Arrays.stream(outputs).map(o -> o != null && o.isEmpty() ? o
+                : claim(o == null ? opType + "_" + anonymous++ : o)).toArray(String[]::new);
         NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setDomain(domain).setName(outs[0]);
         for (String in : inputs) {
             n.addInput(in);

@@ -37,14 +37,8 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Artifact artifact, RuntimeOptions options) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            so.setIntraOpNumThreads(options.threads());
-            so.addConfigEntry("session.intra_op.allow_spinning", options.spinning() ? "1" : "0");
-            // Shapes change every step (the past grows), so a recorded memory pattern never applies.
-            so.setMemoryPatternOptimization(false);
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
+            OrtEnvironment env = OrtRuntime.environment(options);
             OrtSession session = env.createSession(artifact.model().toString(), so);
             Tokenizer tokenizer = Tokenizer.load(artifact.tokenizer());
             return new Model(artifact, env, session, tokenizer, options);

@@ -4,8 +4,8 @@ package dev.starspec.engine.runtime;
  * How a model runs on this machine.
  *
  * @param threads ONNX Runtime intra-op threads: the executor's cores
- * @param spinning let idle pool threads spin between operators (lower latency on a dedicated node, wasted
- *     cycles when anything else shares the cores)
+ * @param spinning let idle pool threads spin between operators: much lower latency per operator on a node
+ *     given to this job, wasted cycles when other work shares the cores
  * @param prefillChunk prompt tokens per forward pass during prefill; bounds the attention scores' memory
  *     ({@code heads * chunk * context} floats) on long prompts
  */
@@ -21,7 +21,7 @@ public record RuntimeOptions(int threads, boolean spinning, int prefillChunk) {
     }
 
     public static RuntimeOptions defaults() {
-        return new RuntimeOptions(Runtime.getRuntime().availableProcessors(), false, 512);
+        return new RuntimeOptions(Runtime.getRuntime().availableProcessors(), true, 512);
     }
 
     public RuntimeOptions withThreads(int n) {

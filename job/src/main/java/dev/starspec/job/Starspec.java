@@ -1,0 +1,44 @@
+package dev.starspec.job;
+
+import dev.starspec.job.cli.BenchCommand;
+import dev.starspec.job.cli.CompleteCommand;
+import dev.starspec.job.cli.ConvertCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code starspec} command line. */
+@Command(name = "starspec", mixinStandardHelpOptions = true, version = "starspec 0.1.0",
+        description = "Speculative StarCoder inference on CPU: convert checkpoints, complete prompts, benchmark.",
+        subcommands = {CompleteCommand.class, ConvertCommand.class, BenchCommand.class})
+public final class Starspec implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code; errors print one clear line, not a stack trace. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Starspec());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (System.getenv("STARSPEC_DEBUG") != null) {
+                e.printStackTrace();
+            }
+            cmd.getErr().println("starspec " + cmd.getCommandName() + ": error: " + message(e));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.starspec.job.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * One configuration's figures.
+ *
+ * @param decodeBytes weight bytes read per decoded token
+ * @param bandwidthGBs median of the bandwidths measured before each run
+ * @param tpotOverFloor median over runs of TPOT / (decodeBytes / that run's bandwidth)
+ * @param acceptance draft acceptance rate, NaN without a draft
+ * @param peakResidentBytes the process's peak resident memory so far (VmHWM)
+ */
+public record BenchResult(String model, String draft, int promptTokens, double newTokens, double ttftMs,
+                          double tpotMs, long decodeBytes, double bandwidthGBs, double tpotOverFloor, double acceptance,
+                          long peakResidentBytes) {
+
+    public static final String HEADER = String.format("%-44s %7s %9s %7s %9s %9s %10s %9s %9s %9s",
+            "model", "prompt", "GB/token", "GB/s", "floor ms", "TPOT ms", "TPOT/floor", "TTFT ms", "tokens/s", "peak RSS");
+
+    public double floorMs() {
+        return decodeBytes / (bandwidthGBs * 1e9) * 1e3;
+    }
+
+    public String row() {
+        String name = draft == null ? model : model + " + " + draft;
+        return String.format("%-44s %7d %9.3f %7.1f %9.2f %9.2f %10.2f %9.1f %9.1f %8.2fG", name, promptTokens,
+                decodeBytes / 1e9, bandwidthGBs, floorMs(), tpotMs, tpotOverFloor, ttftMs, 1000 / tpotMs,
+                peakResidentBytes / 1e9);
+    }
+
+    public ObjectNode json() {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.put("model", model);
+        n.put("draft", draft);
+        n.put("prompt_tokens", promptTokens);
+        n.put("new_tokens", newTokens);
+        n.put("ttft_ms", ttftMs);
+        n.put("tpot_ms", tpotMs);
+        n.put("tokens_per_s", 1000 / tpotMs);
+        n.put("weight_bytes_per_token", decodeBytes);
+        n.put("bandwidth_gb_s", bandwidthGBs);
+        n.put("floor_ms", floorMs());
+        n.put("tpot_over_floor", tpotOverFloor);
+        if (!Double.isNaN(acceptance)) {
+            n.put("acceptance_rate", acceptance);
+        }
+        n.put("peak_rss_bytes", peakResidentBytes);
+        return n;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.starspec.job.cli;
+
+import dev.starspec.engine.runtime.OffHeapMemory;
+import dev.starspec.engine.runtime.RuntimeOptions;
+import picocli.CommandLine.Option;
+
+/** How models run on this machine: threads, spinning, off-heap memory. */
+public final class RuntimeMixin {
+
+    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: all cores, ${DEFAULT-VALUE})")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--spin", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "let idle ONNX Runtime threads spin between operators; --no-spin when the cores are shared "
+                    + "(default: ${DEFAULT-VALUE})")
+    boolean spin;
+
+    @Option(names = "--kv-cache-memory", defaultValue = "4g",
+            description = "off-heap limit for KV caches and I/O tensors of all generations (e.g. 512m, 8g; default ${DEFAULT-VALUE})")
+    String kvCacheMemory;
+
+    @Option(names = "--prefill-chunk", defaultValue = "512", description = "prompt tokens per prefill pass (default ${DEFAULT-VALUE})")
+    int prefillChunk;
+
+    public RuntimeOptions options() {
+        OffHeapMemory.setLimit(Sizes.parseBytes(kvCacheMemory));
+        return new RuntimeOptions(threads, spin, prefillChunk);
+    }
+}
