@@ -3,13 +3,14 @@ package dev.starspec.job;
 import dev.starspec.job.cli.BenchCommand;
 import dev.starspec.job.cli.CompleteCommand;
 import dev.starspec.job.cli.ConvertCommand;
+import dev.starspec.job.cli.GenerateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code starspec} command line. */
 @Command(name = "starspec", mixinStandardHelpOptions = true, version = "starspec 0.1.0",
         description = "Speculative StarCoder inference on CPU: convert checkpoints, complete prompts, benchmark.",
-        subcommands = {CompleteCommand.class, ConvertCommand.class, BenchCommand.class})
+        subcommands = {GenerateCommand.class, CompleteCommand.class, ConvertCommand.class, BenchCommand.class})
 public final class Starspec implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,165 @@
+package dev.starspec.job.generate;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.starspec.engine.artifact.Artifact;
+import dev.starspec.engine.decode.PromptLookupDrafter;
+import dev.starspec.udfs.GeneratePartition;
+import dev.starspec.udfs.GenerationConfig;
+import dev.starspec.udfs.InputRow;
+import dev.starspec.udfs.ModelRegistry;
+import dev.starspec.udfs.OutputRow;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The generate job: read prompts, skip those already done (resume), and map them through
+ * {@link GeneratePartition} in batches, each batch its own Parquet commit. Spark's commit protocol makes a
+ * retried task never duplicate or lose rows within a batch; batches make an interrupted job lose at most the
+ * batch in flight, which {@code --mode resume} then redoes.
+ */
+public final class GenerateJob {
+
+    private final GenerationConfig config;
+    private final String input;
+    private final PromptSource.Kind kind;
+    private final boolean fim;
+    private final String output;
+    private final boolean resume;
+    private final Integer partitions;
+    private final int batchRows;
+    private final String master;
+    private final boolean threadsFromSpark;
+
+    public GenerateJob(GenerationConfig config, String input, PromptSource.Kind kind, boolean fim, String output,
+                       boolean resume, Integer partitions, int batchRows, String master, boolean threadsFromSpark) {
+        if (batchRows <= 0) {
+            throw new IllegalArgumentException("--batch-rows must be positive");
+        }
+        this.config = config;
+        this.input = input;
+        this.kind = kind;
+        this.fim = fim;
+        this.output = output;
+        this.resume = resume;
+        this.partitions = partitions;
+        this.batchRows = batchRows;
+        this.master = master;
+        this.threadsFromSpark = threadsFromSpark;
+    }
+
+    public JobSummary run(Consumer<String> log) {
+        long start = System.nanoTime();
+        SparkSession spark = SparkSessions.getOrCreate(master, "starspec generate");
+        int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+        int slots = Math.max(1, spark.sparkContext().defaultParallelism() / taskCpus);
+        boolean local = spark.sparkContext().isLocal();
+        GenerationConfig c = threadsFromSpark
+                ? config.withThreads(local ? Runtime.getRuntime().availableProcessors() / slots : taskCpus) : config;
+        checkModelsOnDriver(c, local, log);
+
+        GeneratePartition.Progress progress = GeneratePartition.Progress.register(spark.sparkContext());
+        Dataset<Row> prompts = PromptSource.read(spark, input, kind, fim);
+        boolean outputExists = exists(spark, output);
+        if (resume && outputExists) {
+            Dataset<Row> done = spark.read().parquet(output).select("id").where(col("id").isNotNull()).distinct();
+            prompts = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
+        }
+        Dataset<Row> numbered = numbered(spark, prompts).persist(StorageLevel.MEMORY_AND_DISK());
+        long total = numbered.count();
+        long batches = (total + batchRows - 1) / batchRows;
+        int parts = partitions != null ? partitions : 2 * slots;
+        log.accept(String.format("starspec: %d prompts to generate (%s) in %d batch(es) of up to %d rows, %d partitions each, "
+                + "%d task slot(s) x %d threads%s", total, kind.name().toLowerCase(), batches, batchRows, parts, slots,
+                c.threads(), resume && outputExists ? ", resuming " + output : ""));
+        for (long b = 0; b < batches; b++) {
+            Dataset<Row> wave = numbered.where(col("_batch").equalTo(b)).drop("_batch");
+            Dataset<Row> rows = wave.repartition(parts)
+                    .mapPartitions(new GeneratePartition(c, progress), Encoders.row(OutputRow.SCHEMA));
+            boolean replace = b == 0 && !resume;
+            rows.write().mode(replace ? SaveMode.Overwrite : SaveMode.Append).parquet(output);
+            log.accept(String.format("starspec: batch %d/%d committed (%d prompts done, %d tokens, %d errors)",
+                    b + 1, batches, progress.prompts().value(), progress.tokens().value(), progress.errors().value()));
+        }
+        numbered.unpersist();
+        if (batches == 0 && !exists(spark, output)) {
+            spark.createDataFrame(List.of(), OutputRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
+        }
+        JobSummary summary = JobSummary.of(spark.read().parquet(output), progress, (System.nanoTime() - start) / 1e9,
+                slots, c.target(), c.draft());
+        writeSummary(spark, summary);
+        return summary;
+    }
+
+    /** Prompts with a batch number, assigned by position so that every batch is a fixed set of rows. */
+    private Dataset<Row> numbered(SparkSession spark, Dataset<Row> prompts) {
+        int rows = batchRows;
+        JavaRDD<Row> indexed = prompts.javaRDD().zipWithIndex().map(t -> RowFactory.create(
+                t._1().get(0), t._1().get(1), t._1().get(2), t._1().get(3), t._1().get(4), t._2() / rows));
+        return spark.createDataFrame(indexed, InputRow.SCHEMA.add("_batch", DataTypes.LongType, false));
+    }
+
+    /**
+     * Local model folders are checked here, before any task starts: a bad artifact is one clear error, not a
+     * task failure per executor. In local mode the driver is the executor, so this also loads the models once.
+     */
+    private static void checkModelsOnDriver(GenerationConfig c, boolean local, Consumer<String> log) {
+        if (local) {
+            ModelRegistry.decoder(c);
+            return;
+        }
+        for (String location : new String[] {c.target(), c.draft()}) {
+            if (location == null || location.equals(PromptLookupDrafter.ID) || location.contains("://")) {
+                continue;
+            }
+            java.nio.file.Path p = java.nio.file.Path.of(location);
+            if (Files.isRegularFile(p.resolve("manifest.json"))) {
+                Artifact.open(p);
+            } else if (!Files.isRegularFile(p.resolve("config.json"))) {
+                log.accept("starspec: " + location + " is not on the driver; executors will look for it themselves");
+            }
+        }
+    }
+
+    private static boolean exists(SparkSession spark, String location) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
+            return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check " + location, e);
+        }
+    }
+
+    /** {@code out/completions.parquet} gets {@code out/completions.summary.json}. */
+    public static String summaryLocation(String output) {
+        String base = output.replaceAll("/+$", "");
+        return (base.endsWith(".parquet") ? base.substring(0, base.length() - ".parquet".length()) : base) + ".summary.json";
+    }
+
+    private void writeSummary(SparkSession spark, JobSummary summary) {
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(summaryLocation(output));
+        try {
+            FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            try (OutputStream out = fs.create(p, true)) {
+                out.write(summary.toJson().toPrettyString().getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + p, e);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.starspec.udfs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+
+/**
+ * Brings a model folder given as a URL onto this node, once. Hadoop's FileSystem does the reading: executors
+ * already carry the cluster's Hadoop configuration and credentials, so {@code hdfs:} and {@code s3a:} work as
+ * they do for the job's input, and {@code file:} and {@code https:} come built in. (DJL's repository knows no
+ * HDFS or S3A credentials; SparkFiles copies per executor, not per node, and only what was listed at submit.)
+ *
+ * <p>The copy lands in {@code <cache>/remote/<hash of URL, size and time>} through a temporary folder and a
+ * rename, under a file lock, so several executors of one node fetch it once and never see half a copy.
+ * A folder that cannot be listed (plain HTTPS) is fetched by the names an artifact or checkpoint has.
+ */
+final class ArtifactFetcher {
+
+    private static final List<String> ARTIFACT_FILES =
+            List.of("manifest.json", "model.onnx", "model.onnx.data", "tokenizer.json");
+
+    private ArtifactFetcher() {}
+
+    /** A local folder for {@code location}: itself when it is a path, else the node-local copy. */
+    static Path localFolder(String location, Path cacheRoot, Configuration hadoop) {
+        URI uri = URI.create(location.replace(" ", "%20"));
+        if (uri.getScheme() == null || uri.getScheme().length() == 1) { // a plain path (or a Windows drive letter)
+            return Path.of(location);
+        }
+        if (uri.getScheme().equals("file")) {
+            return Path.of(uri);
+        }
+        try {
+            org.apache.hadoop.fs.Path remote = new org.apache.hadoop.fs.Path(uri);
+            FileSystem fs = remote.getFileSystem(hadoop);
+            FileStatus probe = statusOfAny(fs, remote);
+            Path target = cacheRoot.resolve("remote").resolve(key(location, probe));
+            Files.createDirectories(cacheRoot.resolve("locks"));
+            try (FileChannel lockFile = FileChannel.open(cacheRoot.resolve("locks").resolve(target.getFileName() + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = lockFile.lock()) {
+                if (Files.isDirectory(target)) {
+                    return target;
+                }
+                Path partial = target.resolveSibling(target.getFileName() + ".partial");
+                deleteTree(partial);
+                Files.createDirectories(partial);
+                copy(fs, remote, partial, hadoop);
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                return target;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot fetch model " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static FileStatus statusOfAny(FileSystem fs, org.apache.hadoop.fs.Path remote) throws IOException {
+        for (String name : List.of("manifest.json", "config.json")) {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(remote, name);
+            if (fs.exists(p)) {
+                return fs.getFileStatus(p);
+            }
+        }
+        throw new IOException(remote + " has neither manifest.json (artifact) nor config.json (checkpoint)");
+    }
+
+    private static void copy(FileSystem fs, org.apache.hadoop.fs.Path remote, Path local, Configuration hadoop)
+            throws IOException {
+        FileStatus[] listing;
+        try {
+            listing = fs.listStatus(remote);
+        } catch (UnsupportedOperationException | IOException notListable) {
+            listing = null;
+        }
+        if (listing != null) {
+            for (FileStatus f : listing) {
+                if (f.isFile()) {
+                    FileUtil.copy(fs, f.getPath(), local.resolve(f.getPath().getName()).toFile(), false, hadoop);
+                }
+            }
+            return;
+        }
+        for (String name : ARTIFACT_FILES) {
+            FileUtil.copy(fs, new org.apache.hadoop.fs.Path(remote, name), local.resolve(name).toFile(), false, hadoop);
+        }
+    }
+
+    private static String key(String location, FileStatus probe) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update((location + "\n" + probe.getLen() + "\n" + probe.getModificationTime()).getBytes(StandardCharsets.UTF_8));
+            String name = location.replaceAll("/+$", "");
+            name = name.substring(name.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9_.-]", "_");
+            return name + "-" + HexFormat.of().formatHex(d.digest()).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+}
