@@ -20,9 +20,17 @@ public final class Starspec implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs a command line and returns its exit code; errors print one clear line, not a stack trace. */
+    /**
+     * Runs a command line and returns its exit code; errors print one clear line, not a stack trace. Option
+     * defaults come from {@code $STARSPEC_CONF}, else {@code conf/starspec.properties} of the installation.
+     */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Starspec());
+        String conf = System.getenv("STARSPEC_CONF");
+        java.nio.file.Path defaults = conf != null ? java.nio.file.Path.of(conf) : Bundled.home().resolve("conf/starspec.properties");
+        if (java.nio.file.Files.isRegularFile(defaults)) {
+            cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(defaults.toFile()));
+        }
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (System.getenv("STARSPEC_DEBUG") != null) {
                 e.printStackTrace();
