@@ -3,14 +3,17 @@ package dev.starspec.job;
 import dev.starspec.job.cli.BenchCommand;
 import dev.starspec.job.cli.CompleteCommand;
 import dev.starspec.job.cli.ConvertCommand;
+import dev.starspec.job.cli.EvaluateCommand;
+import dev.starspec.job.cli.HumanEvalCommand;
 import dev.starspec.job.cli.GenerateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code starspec} command line. */
 @Command(name = "starspec", mixinStandardHelpOptions = true, version = "starspec 0.1.0",
-        description = "Speculative StarCoder inference on CPU: convert checkpoints, complete prompts, benchmark.",
-        subcommands = {GenerateCommand.class, CompleteCommand.class, ConvertCommand.class, BenchCommand.class})
+        description = "Speculative StarCoder inference on CPU with Spark: generate, convert, complete, bench, humaneval, evaluate.",
+        subcommands = {GenerateCommand.class, CompleteCommand.class, ConvertCommand.class, BenchCommand.class,
+            HumanEvalCommand.class, EvaluateCommand.class})
 public final class Starspec implements Runnable {
 
     @CommandLine.Spec

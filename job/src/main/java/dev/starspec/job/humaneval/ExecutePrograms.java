@@ -1,0 +1,73 @@
+package dev.starspec.job.humaneval;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Scores generated rows on the executors: each completion becomes its HumanEval program and runs in the
+ * {@link Sandbox}, a bounded number at a time per executor. Adds {@code task_id}, {@code passed} and
+ * {@code result} to the generation row.
+ */
+public final class ExecutePrograms implements MapPartitionsFunction<Row, Row> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final Map<String, Problem> problems;
+    private final double timeoutSeconds;
+    private final int parallelism;
+
+    public ExecutePrograms(Map<String, Problem> problems, double timeoutSeconds, int parallelism) {
+        this.problems = problems;
+        this.timeoutSeconds = timeoutSeconds;
+        this.parallelism = parallelism;
+    }
+
+    public static StructType schema(StructType generations) {
+        return generations.add("task_id", DataTypes.StringType, false)
+                .add("passed", DataTypes.BooleanType, false)
+                .add("result", DataTypes.StringType, false);
+    }
+
+    /** {@code HumanEval/3#7} (sample 7) belongs to {@code HumanEval/3}. */
+    public static String taskOf(String id) {
+        int hash = id.lastIndexOf('#');
+        return hash >= 0 ? id.substring(0, hash) : id;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        List<Row> in = new ArrayList<>();
+        rows.forEachRemaining(in::add);
+        List<String> programs = new ArrayList<>();
+        for (Row r : in) {
+            Problem p = problems.get(taskOf(r.getString(0)));
+            String completion = r.isNullAt(2) ? null : r.getString(2);
+            programs.add(completion == null ? null : Programs.forCompletion(p, completion));
+        }
+        List<String> runnable = programs.stream().filter(java.util.Objects::nonNull).toList();
+        Sandbox sandbox = new Sandbox("python3", timeoutSeconds);
+        Iterator<Sandbox.Outcome> outcomes = new Evaluator(sandbox, parallelism).run(runnable).iterator();
+        List<Row> out = new ArrayList<>();
+        for (int i = 0; i < in.size(); i++) {
+            Row r = in.get(i);
+            Sandbox.Outcome o = programs.get(i) == null ? new Sandbox.Outcome(false, "failed: no completion ("
+                    + (r.isNullAt(16) ? "none" : r.getString(16)) + ")") : outcomes.next();
+            Object[] values = new Object[r.size() + 3];
+            for (int c = 0; c < r.size(); c++) {
+                values[c] = r.get(c);
+            }
+            values[r.size()] = taskOf(r.getString(0));
+            values[r.size() + 1] = o.passed();
+            values[r.size() + 2] = o.result();
+            out.add(RowFactory.create(values));
+        }
+        return out.iterator();
+    }
+}
