@@ -52,13 +52,14 @@ public final class ModelDrafter implements Drafter {
                 return 0;
             }
             int behind = length - seq.length();
-            Logits logits = seq.prefill(tokens, seq.length(), behind);
+            boolean confidence = policy.pMin() > 0 && sampler.greedy();
+            Logits logits = seq.prefill(tokens, seq.length(), behind, confidence);
             passes += (behind + seq.model().options().prefillChunk() - 1) / seq.model().options().prefillChunk();
             for (int i = 0; i < k; i++) {
                 int token;
                 if (sampler.greedy()) {
                     token = logits.argmax(0);
-                    if (policy.pMin() > 0 && i > 0 && maxProbability(logits) < policy.pMin()) {
+                    if (confidence && i > 0 && logits.maxProbability(0) < policy.pMin()) {
                         return i;
                     }
                 } else {
@@ -70,22 +71,11 @@ public final class ModelDrafter implements Drafter {
                 }
                 out[offset + i] = token;
                 if (i + 1 < k) {
-                    logits = seq.forward(out, offset + i, 1, 0);
+                    logits = seq.forward(out, offset + i, 1, 0, confidence);
                     passes++;
                 }
             }
             return k;
-        }
-
-        /** softmax's largest probability: 1 / sum(exp(l - max)). */
-        private static double maxProbability(Logits logits) {
-            int best = logits.argmax(0);
-            float max = logits.get(0, best);
-            double sum = 0;
-            for (int t = 0; t < logits.vocab(); t++) {
-                sum += Math.exp(logits.get(0, t) - max);
-            }
-            return 1 / sum;
         }
 
         Sequence sequence() {

@@ -113,6 +113,12 @@ public final class GptBigCodeGraph {
             g.op("Identity", Signature.LOGITS, new String[] {logits});
         }
         g.output(Signature.LOGITS, FLOAT, "batch", "rows", c.vocabSize());
+        g.op("ArgMax", Signature.NEXT_TOKEN, new String[] {Signature.LOGITS}, Attr.of("axis", -1L), Attr.of("keepdims", 0L));
+        g.output(Signature.NEXT_TOKEN, INT64, "batch", "rows");
+        g.op("ReduceMax", Signature.NEXT_TOKEN_PROB, new String[] {
+                g.op("Softmax", "final.probs", new String[] {Signature.LOGITS}, Attr.of("axis", -1L))},
+                Attr.of("axes", new long[] {-1}), Attr.of("keepdims", 0L));
+        g.output(Signature.NEXT_TOKEN_PROB, FLOAT, "batch", "rows");
     }
 
     /**

@@ -12,11 +12,15 @@ package dev.starspec.engine.graph;
  *          past_key.i      float [batch, past, kv]     cached keys of layer i (kv = key/value heads * head_dim)
  *          past_value.i    float [batch, past, kv]
  * outputs  logits          float [batch, new - logits_from, vocab]
+ *          next_token      int64 [batch, new - logits_from]          argmax of each logits row (first on ties)
+ *          next_token_prob float [batch, new - logits_from]          its softmax probability (computed only if asked)
  *          new_key.i       float [batch, new, kv]      keys of the new tokens only; the caller appends them
  *          new_value.i     float [batch, new, kv]
  * </pre>
  *
- * Causality is by slot: new token j (slot past + j) attends to slots 0..past + j. Prefill asks for one row
+ * Greedy decoding reads {@code next_token} and never scans the 49152-wide rows itself.
+ *
+ * <p>Causality is by slot: new token j (slot past + j) attends to slots 0..past + j. Prefill asks for one row
  * of logits, verification of K draft tokens for K + 1; the 49152-wide lm_head never runs over a whole prompt.
  */
 public final class Signature {
@@ -25,9 +29,11 @@ public final class Signature {
     public static final String ATTENTION_MASK = "attention_mask";
     public static final String LOGITS_FROM = "logits_from";
     public static final String LOGITS = "logits";
+    public static final String NEXT_TOKEN = "next_token";
+    public static final String NEXT_TOKEN_PROB = "next_token_prob";
 
     /** Bumped whenever the inputs or outputs above change meaning; artifacts record it. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     private Signature() {}
 

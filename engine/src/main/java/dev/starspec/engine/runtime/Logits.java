@@ -1,21 +1,39 @@
 package dev.starspec.engine.runtime;
 
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 
-/** The logits of the rows a forward pass was asked for, {@code [rows, vocab]}, in off-heap memory. */
+/**
+ * The logits of the rows a forward pass was asked for, {@code [rows, vocab]}, in off-heap memory, with each
+ * row's argmax (and, when asked for, its softmax probability) as the graph computed them.
+ */
 public final class Logits {
 
     private final FloatBuffer data;
+    private final LongBuffer best;
+    private final FloatBuffer bestProbability;
     private final int vocab;
     private int rows;
+    private boolean probabilities;
 
-    Logits(FloatBuffer data, int vocab) {
+    Logits(FloatBuffer data, LongBuffer best, FloatBuffer bestProbability, int vocab) {
         this.data = data;
+        this.best = best;
+        this.bestProbability = bestProbability;
         this.vocab = vocab;
     }
 
-    void setRows(int rows) {
+    void setRows(int rows, boolean withProbabilities) {
         this.rows = rows;
+        this.probabilities = withProbabilities;
+    }
+
+    LongBuffer bestRegion(int rowCount) {
+        return best.duplicate().position(0).limit(rowCount);
+    }
+
+    FloatBuffer bestProbabilityRegion(int rowCount) {
+        return bestProbability.duplicate().position(0).limit(rowCount);
     }
 
     FloatBuffer region(int rowCount) {
@@ -40,17 +58,17 @@ public final class Logits {
 
     /** The highest-scoring token; the lowest id wins a tie, as in numpy and PyTorch. */
     public int argmax(int row) {
-        int base = index(row);
-        int best = 0;
-        float bestValue = data.get(base);
-        for (int t = 1; t < vocab; t++) {
-            float v = data.get(base + t);
-            if (v > bestValue) {
-                bestValue = v;
-                best = t;
-            }
+        index(row);
+        return (int) best.get(row);
+    }
+
+    /** softmax's probability of {@link #argmax}; only for passes that asked for it. */
+    public float maxProbability(int row) {
+        index(row);
+        if (!probabilities) {
+            throw new IllegalStateException("this pass did not compute probabilities");
         }
-        return best;
+        return bestProbability.get(row);
     }
 
     public float[] row(int row) {

@@ -85,7 +85,7 @@ public final class Model implements AutoCloseable {
      * reads the past straight from the cache and writes the new keys/values into the cache's next slots and
      * the logits into the sequence's logits buffer: no copies on the Java side.
      */
-    void forward(Sequence seq, int count, int logitsFrom) {
+    void forward(Sequence seq, int count, int logitsFrom, boolean withProbabilities) {
         ModelConfig c = config();
         KvCache cache = seq.cache();
         int past = cache.length();
@@ -111,6 +111,13 @@ public final class Model implements AutoCloseable {
             }
             outputs.put(Signature.LOGITS, track(owned, OnnxTensor.createTensor(env, seq.logits().region(rows),
                     new long[] {1, rows, c.vocabSize()})));
+            outputs.put(Signature.NEXT_TOKEN, track(owned, OnnxTensor.createTensor(env, seq.logits().bestRegion(rows),
+                    new long[] {1, rows})));
+            if (withProbabilities) {
+                // ONNX Runtime runs only what the requested outputs need: without this, no softmax is computed.
+                outputs.put(Signature.NEXT_TOKEN_PROB, track(owned, OnnxTensor.createTensor(env,
+                        seq.logits().bestProbabilityRegion(rows), new long[] {1, rows})));
+            }
             try (OrtSession.Result ignored = session.run(inputs, outputs)) {
                 // Every output is pinned into our buffers; the result owns nothing.
             }
@@ -120,7 +127,7 @@ public final class Model implements AutoCloseable {
             owned.forEach(OnnxTensor::close);
         }
         cache.advance(count);
-        seq.logits().setRows(rows);
+        seq.logits().setRows(rows, withProbabilities);
     }
 
     /**

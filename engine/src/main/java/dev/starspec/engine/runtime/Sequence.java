@@ -22,6 +22,8 @@ public final class Sequence implements AutoCloseable {
     private ArrowBuf maskBuf;
     private ArrowBuf fromBuf;
     private ArrowBuf logitsBuf;
+    private ArrowBuf bestBuf;
+    private ArrowBuf bestProbabilityBuf;
     private LongBuffer ids;
     private LongBuffer positions;
     private LongBuffer mask;
@@ -36,7 +38,7 @@ public final class Sequence implements AutoCloseable {
         this.model = model;
         this.maxStepTokens = Math.min(maxStepTokens, capacity);
         long need = KvCache.bytes(c.nLayer(), c.kvDim(), capacity)
-                + 8L * (2L * this.maxStepTokens + capacity + 1) + 4L * maxLogitRows * c.vocabSize();
+                + 8L * (2L * this.maxStepTokens + capacity + 1) + (4L * c.vocabSize() + 12) * maxLogitRows;
         this.allocator = parent.newChildAllocator("sequence", 0, Long.MAX_VALUE);
         try {
             cache = new KvCache(allocator, c.nLayer(), c.kvDim(), capacity);
@@ -45,6 +47,8 @@ public final class Sequence implements AutoCloseable {
             maskBuf = allocator.buffer(8L * capacity);
             fromBuf = allocator.buffer(8);
             logitsBuf = allocator.buffer(4L * maxLogitRows * c.vocabSize());
+            bestBuf = allocator.buffer(8L * maxLogitRows);
+            bestProbabilityBuf = allocator.buffer(4L * maxLogitRows);
         } catch (OutOfMemoryException e) {
             close();
             throw new OffHeapLimitException(model.id() + ": a sequence of " + capacity + " positions needs "
@@ -59,7 +63,8 @@ public final class Sequence implements AutoCloseable {
         for (int i = 0; i < capacity; i++) {
             mask.put(i, 1L);
         }
-        logits = new Logits(OffHeapMemory.view(logitsBuf).asFloatBuffer(), c.vocabSize());
+        logits = new Logits(OffHeapMemory.view(logitsBuf).asFloatBuffer(), OffHeapMemory.view(bestBuf).asLongBuffer(),
+                OffHeapMemory.view(bestProbabilityBuf).asFloatBuffer(), c.vocabSize());
     }
 
     public Model model() {
@@ -88,6 +93,14 @@ public final class Sequence implements AutoCloseable {
      * {@code logitsFrom} on (0-based among the new tokens). The returned view is valid until the next pass.
      */
     public Logits forward(int[] tokens, int offset, int count, int logitsFrom) {
+        return forward(tokens, offset, count, logitsFrom, false);
+    }
+
+    /**
+     * As {@link #forward(int[], int, int, int)}, optionally with each row's top probability
+     * ({@link Logits#maxProbability}), which costs a softmax over the vocabulary per row.
+     */
+    public Logits forward(int[] tokens, int offset, int count, int logitsFrom, boolean withProbabilities) {
         if (count <= 0 || count > maxStepTokens) {
             throw new IllegalArgumentException("a pass takes 1.." + maxStepTokens + " tokens, got " + count);
         }
@@ -106,7 +119,7 @@ public final class Sequence implements AutoCloseable {
             positions.put(i, past + i);
         }
         from.put(0, logitsFrom);
-        model.forward(this, count, logitsFrom);
+        model.forward(this, count, logitsFrom, withProbabilities);
         return logits;
     }
 
@@ -115,11 +128,15 @@ public final class Sequence implements AutoCloseable {
      * materialises a {@code heads x prompt x prompt} score tensor, and returns the logits of its last token.
      */
     public Logits prefill(int[] tokens, int offset, int count) {
+        return prefill(tokens, offset, count, false);
+    }
+
+    public Logits prefill(int[] tokens, int offset, int count, boolean withProbabilities) {
         int chunk = Math.min(maxStepTokens, model.options().prefillChunk());
         Logits last = null;
         for (int done = 0; done < count; ) {
             int n = Math.min(chunk, count - done);
-            last = forward(tokens, offset + done, n, n - 1);
+            last = forward(tokens, offset + done, n, n - 1, withProbabilities && done + n == count);
             done += n;
         }
         return last;
@@ -150,7 +167,7 @@ public final class Sequence implements AutoCloseable {
         if (cache != null) {
             cache.close();
         }
-        for (ArrowBuf b : new ArrowBuf[] {idsBuf, positionsBuf, maskBuf, fromBuf, logitsBuf}) {
+        for (ArrowBuf b : new ArrowBuf[] {idsBuf, positionsBuf, maskBuf, fromBuf, logitsBuf, bestBuf, bestProbabilityBuf}) {
             if (b != null) {
                 b.close();
             }

@@ -9,12 +9,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param decodeBytes weight bytes read per decoded token
  * @param bandwidthGBs median of the bandwidths measured before each run
  * @param tpotOverFloor median over runs of TPOT / (decodeBytes / that run's bandwidth)
- * @param acceptance draft acceptance rate, NaN without a draft
+ * @param acceptance draft tokens accepted / proposed, NaN without a draft
+ * @param tokensPerPass tokens produced per target pass after the prompt (1 without a draft)
  * @param peakResidentBytes the process's peak resident memory so far (VmHWM)
  */
 public record BenchResult(String model, String draft, int promptTokens, double newTokens, double ttftMs,
                           double tpotMs, long decodeBytes, double bandwidthGBs, double tpotOverFloor, double acceptance,
-                          long peakResidentBytes) {
+                          double tokensPerPass, long peakResidentBytes) {
 
     public static final String HEADER = String.format("%-44s %7s %9s %7s %9s %9s %10s %9s %9s %9s",
             "model", "prompt", "GB/token", "GB/s", "floor ms", "TPOT ms", "TPOT/floor", "TTFT ms", "tokens/s", "peak RSS");
@@ -45,6 +46,7 @@ public record BenchResult(String model, String draft, int promptTokens, double n
         n.put("tpot_over_floor", tpotOverFloor);
         if (!Double.isNaN(acceptance)) {
             n.put("acceptance_rate", acceptance);
+            n.put("tokens_per_target_pass", tokensPerPass);
         }
         n.put("peak_rss_bytes", peakResidentBytes);
         return n;

@@ -39,6 +39,7 @@ public final class Benchmark {
         long bytes = target.artifact().manifest().quantization().parameters().path("decode_bytes_per_token").asLong();
         long proposed = 0;
         long accepted = 0;
+        long passes = 0;
         int generated = 0;
         int promptSeen = 0;
         for (int i = 0; i < warmup + runs; i++) {
@@ -55,12 +56,16 @@ public final class Benchmark {
                 if (g.draft() != null) {
                     proposed += g.draft().proposed();
                     accepted += g.draft().accepted();
+                    passes += g.draft().targetPasses();
+                } else {
+                    passes += g.completionTokens() - 1;
                 }
             }
         }
         return new BenchResult(decoder.targetId(), decoder.draftId(), promptSeen, generated / (double) runs,
                 median(ttft), median(tpot), bytes, median(gbs), median(ratio),
-                proposed == 0 ? Double.NaN : (double) accepted / proposed, PeakMemory.residentBytes());
+                proposed == 0 ? Double.NaN : (double) accepted / proposed,
+                passes == 0 ? Double.NaN : (generated - runs) / (double) passes, PeakMemory.residentBytes());
     }
 
     static double median(double[] values) {

@@ -1,18 +1,22 @@
 package dev.starspec.job.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.starspec.engine.artifact.ArtifactCache;
 import dev.starspec.engine.decode.AutoregressiveDecoder;
-import dev.starspec.engine.decode.Decoder;
-import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.decode.ContextPolicy;
+import dev.starspec.engine.decode.DraftLength;
+import dev.starspec.engine.decode.Drafter;
+import dev.starspec.engine.decode.ModelDrafter;
+import dev.starspec.engine.decode.PromptLookupDrafter;
+import dev.starspec.engine.decode.SpeculativeDecoder;
+import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
 import dev.starspec.job.Bundled;
 import dev.starspec.job.bench.BenchResult;
 import dev.starspec.job.bench.Benchmark;
 import dev.starspec.job.bench.MemoryBandwidth;
+import dev.starspec.job.bench.Speculation;
 import dev.starspec.job.humaneval.Problems;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,6 +46,20 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "2", description = "unmeasured runs first (default ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--draft", description = "also measure speculation with this draft (artifact/checkpoint folder or "
+            + "'prompt-lookup') against each model")
+    String draft;
+
+    @Option(names = "--draft-tokens", split = ",", defaultValue = "1,2,3,5,8",
+            description = "K values to sweep with --draft (default ${DEFAULT-VALUE})")
+    List<Integer> draftTokens;
+
+    @Option(names = "--draft-adaptive", description = "adaptive K (up to each --draft-tokens value)")
+    boolean draftAdaptive;
+
+    @Option(names = "--draft-p-min", defaultValue = "0", description = "stop drafting below this draft probability")
+    double draftPMin;
 
     @Option(names = "--bandwidth-bytes", defaultValue = "2g", description = "buffer scanned to measure read bandwidth (default ${DEFAULT-VALUE})")
     String bandwidthBytes;
@@ -76,12 +94,58 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         for (Path dir : models) {
             try (Model model = Model.load(cache.resolve(dir, null, System.err::println), options)) {
-                Decoder decoder = new AutoregressiveDecoder(model, OffHeapMemory.root(), ContextPolicy.ERROR);
-                BenchResult r = bench.run(decoder, model, bandwidth);
-                System.out.println(r.row());
-                System.out.println(json.writeValueAsString(r.json()));
+                BenchResult plain = bench.run(new AutoregressiveDecoder(model, OffHeapMemory.root(), ContextPolicy.ERROR),
+                        model, bandwidth);
+                System.out.println(plain.row());
+                System.out.println(json.writeValueAsString(plain.json()));
+                if (draft != null) {
+                    speculation(bench, model, plain, cache, options, bandwidth, json);
+                }
             }
         }
         return 0;
+    }
+
+    /** The K sweep for one target: its speedup over the same target alone, against the analytical model. */
+    private void speculation(Benchmark bench, Model target, BenchResult plain, ArtifactCache cache, RuntimeOptions options,
+                             DoubleSupplier bandwidth, ObjectMapper json) throws Exception {
+        Model draftModel = null;
+        try {
+            Drafter drafter;
+            double draftTpot;
+            if (draft.equals(PromptLookupDrafter.ID)) {
+                drafter = new PromptLookupDrafter(3);
+                draftTpot = 0;
+            } else {
+                draftModel = Model.load(cache.resolve(Path.of(draft), null, System.err::println), options);
+                BenchResult alone = bench.run(new AutoregressiveDecoder(draftModel, OffHeapMemory.root(), ContextPolicy.ERROR),
+                        draftModel, bandwidth);
+                System.out.println(alone.row());
+                System.out.println(json.writeValueAsString(alone.json()));
+                drafter = new ModelDrafter(draftModel);
+                draftTpot = alone.tpotMs();
+            }
+            System.out.printf("%nspeculation: %s + %s, c = %.3f (draft %.2f ms / target %.2f ms per token)%n",
+                    target.id(), drafter.id(), draftTpot / plain.tpotMs(), draftTpot, plain.tpotMs());
+            System.out.println(Speculation.HEADER);
+            Speculation best = null;
+            for (int k : draftTokens) {
+                DraftLength length = new DraftLength(k, draftAdaptive, draftPMin);
+                BenchResult r = bench.run(new SpeculativeDecoder(target, drafter, length, OffHeapMemory.root(),
+                        ContextPolicy.ERROR), target, bandwidth);
+                Speculation sp = new Speculation(k, plain.tpotMs(), draftTpot, r);
+                System.out.println(sp.row());
+                System.out.println(json.writeValueAsString(sp.json()));
+                if (best == null || sp.speedup() > best.speedup()) {
+                    best = sp;
+                }
+            }
+            System.out.printf("best K = %d: %.2fx faster than %s alone (a = %.3f)%n%n", best.k(), best.speedup(),
+                    target.id(), best.fittedAcceptance());
+        } finally {
+            if (draftModel != null) {
+                draftModel.close();
+            }
+        }
     }
 }

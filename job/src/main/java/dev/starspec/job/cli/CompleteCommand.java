@@ -37,16 +37,14 @@ public final class CompleteCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> stops = noStop ? List.of() : stop != null ? stop : GenerationRequest.HUMANEVAL_STOPS;
-        try (DecoderMixin.Loaded loaded = decoder.load(System.err::println)) {
-            Decoder d = loaded.decoder();
-            Generation g = d.generate(new GenerationRequest(prompt, maxNewTokens, stops, decoder.sampling()));
-            if (json) {
-                System.out.println(toJson(g, d).toString());
-            } else {
-                System.out.println(prompt + g.completion());
-                System.out.println("---");
-                System.out.println(summary(g, d));
-            }
+        Decoder d = decoder.decoder();
+        Generation g = d.generate(new GenerationRequest(prompt, maxNewTokens, stops, decoder.sampling()));
+        if (json) {
+            System.out.println(toJson(g, d).toString());
+        } else {
+            System.out.println(prompt + g.completion());
+            System.out.println("---");
+            System.out.println(summary(g, d));
         }
         return 0;
     }

@@ -1,26 +1,22 @@
 package dev.starspec.job.cli;
 
-import dev.starspec.engine.artifact.ArtifactCache;
-import dev.starspec.engine.artifact.QuantSpec;
-import dev.starspec.engine.decode.AutoregressiveDecoder;
 import dev.starspec.engine.decode.ContextPolicy;
 import dev.starspec.engine.decode.Decoder;
-import dev.starspec.engine.decode.DraftLength;
-import dev.starspec.engine.decode.ModelDrafter;
-import dev.starspec.engine.decode.PromptLookupDrafter;
-import dev.starspec.engine.decode.SpeculativeDecoder;
 import dev.starspec.engine.decode.Sampling;
-import dev.starspec.engine.runtime.Model;
-import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
 import dev.starspec.job.Bundled;
+import dev.starspec.udfs.GenerationConfig;
+import dev.starspec.udfs.ModelRegistry;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
-import java.util.function.Consumer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Which model decodes and how: target, quantization, sampling, context policy, runtime. */
+/**
+ * Which model decodes and how: target, draft, quantization, sampling, context policy, runtime. The decoder is
+ * built by the same registry the Spark job uses, so {@code complete} and {@code generate} agree on every option.
+ */
 public final class DecoderMixin {
 
     @Option(names = {"--model", "--target"}, description = "artifact or Hugging Face checkpoint folder (default: the bundled tiny target)")
@@ -68,17 +64,6 @@ public final class DecoderMixin {
     @Mixin
     RuntimeMixin runtime;
 
-    /** Models and the decoder over them; closing releases the models. */
-    public record Loaded(Decoder decoder, Model target, Model draft) implements AutoCloseable {
-        @Override
-        public void close() {
-            target.close();
-            if (draft != null) {
-                draft.close();
-            }
-        }
-    }
-
     public Sampling sampling() {
         return new Sampling(temperature, topP, topK, seed);
     }
@@ -87,30 +72,13 @@ public final class DecoderMixin {
         return ContextPolicy.valueOf(contextPolicy.toUpperCase(Locale.ROOT).replace('-', '_'));
     }
 
-    public Loaded load(Consumer<String> log) {
+    /** The decoder these options describe; its models come from (and stay in) the process's registry. */
+    public Decoder decoder() {
         RuntimeOptions options = runtime.options();
-        ArtifactCache cache = ArtifactCache.standard();
-        Path dir = model != null ? model : Bundled.tinyTarget();
-        Model target = Model.load(cache.resolve(dir, quant == null ? null : QuantSpec.of(quant), log), options);
-        if (draft == null || draft.equals("none")) {
-            return new Loaded(new AutoregressiveDecoder(target, OffHeapMemory.root(), policy()), target, null);
-        }
-        DraftLength length = new DraftLength(draftTokens, draftAdaptive, draftPMin);
-        if (draft.equals(PromptLookupDrafter.ID)) {
-            return new Loaded(new SpeculativeDecoder(target, new PromptLookupDrafter(lookupNgram), length,
-                    OffHeapMemory.root(), policy()), target, null);
-        }
-        Model draftModel = null;
-        try {
-            draftModel = Model.load(cache.resolve(Path.of(draft), draftQuant == null ? null : QuantSpec.of(draftQuant), log), options);
-            return new Loaded(new SpeculativeDecoder(target, new ModelDrafter(draftModel), length, OffHeapMemory.root(),
-                    policy()), target, draftModel);
-        } catch (RuntimeException e) {
-            target.close();
-            if (draftModel != null) {
-                draftModel.close();
-            }
-            throw e;
-        }
+        GenerationConfig config = new GenerationConfig(
+                (model != null ? model : Bundled.tinyTarget()).toString(), quant, draft, draftQuant,
+                draftTokens, draftAdaptive, draftPMin, lookupNgram, options.threads(), options.spinning(),
+                runtime.offHeapBytes(), options.prefillChunk(), policy(), 1, temperature, topP, topK, seed, List.of());
+        return ModelRegistry.decoder(config);
     }
 }

@@ -23,7 +23,11 @@ public final class RuntimeMixin {
     int prefillChunk;
 
     public RuntimeOptions options() {
-        OffHeapMemory.setLimit(Sizes.parseBytes(kvCacheMemory));
+        OffHeapMemory.setLimit(offHeapBytes());
         return new RuntimeOptions(threads, spin, prefillChunk);
+    }
+
+    public long offHeapBytes() {
+        return Sizes.parseBytes(kvCacheMemory);
     }
 }
