@@ -65,7 +65,7 @@ public record GenerationConfig(
 
     /** A configuration with the bigcode HumanEval stop sequences and greedy decoding, for tests and examples. */
     public static GenerationConfig of(String target, String draft) {
-        return new GenerationConfig(target, null, draft, null, 5, false, 0, 3,
+        return new GenerationConfig(target, null, draft, null, 5, true, 0, 3,
                 Runtime.getRuntime().availableProcessors(), true, 4L << 30, 512, ContextPolicy.ERROR, 64, 0, 1, 0, 0,
                 GenerationRequest.HUMANEVAL_STOPS);
     }

@@ -51,7 +51,9 @@ public final class DecoderMixin {
     @Option(names = "--draft-tokens", defaultValue = "5", description = "K, draft tokens per verification pass (default ${DEFAULT-VALUE})")
     int draftTokens;
 
-    @Option(names = "--draft-adaptive", description = "adapt K to the running acceptance (up to --draft-tokens)")
+    @Option(names = "--draft-adaptive", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "adapt K to the running acceptance, up to --draft-tokens; --no-draft-adaptive keeps K fixed "
+                    + "(default ${DEFAULT-VALUE}: it was best or within noise of the best fixed K in every measurement)")
     boolean draftAdaptive;
 
     @Option(names = "--draft-p-min", defaultValue = "0", description = "stop a run of proposals when the draft's own "

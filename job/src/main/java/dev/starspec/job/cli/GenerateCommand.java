@@ -52,7 +52,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--draft-tokens", defaultValue = "5", description = "K, draft tokens per verification (default ${DEFAULT-VALUE})")
     int draftTokens;
 
-    @Option(names = "--draft-adaptive", description = "adapt K to the running acceptance")
+    @Option(names = "--draft-adaptive", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "adapt K to the running acceptance, up to --draft-tokens; --no-draft-adaptive keeps K fixed "
+                    + "(default ${DEFAULT-VALUE}: it was best or within noise of the best fixed K in every measurement)")
     boolean draftAdaptive;
 
     @Option(names = "--draft-p-min", defaultValue = "0", description = "stop drafting below this draft probability (default ${DEFAULT-VALUE})")

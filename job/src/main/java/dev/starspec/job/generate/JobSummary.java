@@ -3,6 +3,7 @@ package dev.starspec.job.generate;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.percentile_approx;
 import static org.apache.spark.sql.functions.sum;
@@ -23,6 +24,7 @@ public record JobSummary(long rows, long errors, long completionTokens, double[]
                          double acceptanceRate, long runRows, long runTokens, double runWallSeconds,
                          double runGenerationSeconds, int taskSlots, String model, String draft) {
 
+    /** {@code model} and {@code draft} (locations) stand in when the output has no row naming them. */
     public static JobSummary of(Dataset<Row> output, GeneratePartition.Progress progress, double wallSeconds,
                                 int taskSlots, String model, String draft) {
         Row r = output.agg(
@@ -32,12 +34,15 @@ public record JobSummary(long rows, long errors, long completionTokens, double[]
                 percentile_approx(col("ttft_ms"), array(lit(0.5), lit(0.9), lit(0.99)), lit(10000)),
                 percentile_approx(col("tpot_ms"), array(lit(0.5), lit(0.9), lit(0.99)), lit(10000)),
                 sum(col("draft_tokens_accepted")),
-                sum(col("draft_tokens_proposed"))).first();
+                sum(col("draft_tokens_proposed")),
+                first(col("model"), true),
+                first(col("draft"), true)).first();
         long proposed = r.isNullAt(6) ? 0 : r.getLong(6);
         return new JobSummary(r.getLong(0), r.isNullAt(1) ? 0 : r.getLong(1), r.isNullAt(2) ? 0 : r.getLong(2),
                 percentiles(r, 3), percentiles(r, 4), proposed == 0 ? Double.NaN : (double) r.getLong(5) / proposed,
                 progress.prompts().value(), progress.tokens().value(), wallSeconds,
-                progress.generationMicros().value() / 1e6, taskSlots, model, draft);
+                progress.generationMicros().value() / 1e6, taskSlots,
+                r.isNullAt(7) ? model : r.getString(7), r.isNullAt(8) ? draft : r.getString(8));
     }
 
     private static double[] percentiles(Row r, int i) {

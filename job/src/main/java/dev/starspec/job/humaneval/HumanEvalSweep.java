@@ -107,7 +107,7 @@ public final class HumanEvalSweep {
         boolean draftIsArtifact = c.draftQuant() != null && models.draftArtifacts().containsKey(c.draftQuant());
         int cores = Runtime.getRuntime().availableProcessors();
         return new GenerationConfig(models.target(c.targetQuant()), targetIsArtifact ? null : c.targetQuant(),
-                draft, draftIsArtifact || c.promptLookup() ? null : c.draftQuant(), settings.draftTokens(), false, 0, 3,
+                draft, draftIsArtifact || c.promptLookup() ? null : c.draftQuant(), settings.draftTokens(), true, 0, 3,
                 settings.threads() != null ? settings.threads() : cores, true, 4L << 30, 512, ContextPolicy.ERROR,
                 settings.maxNewTokens(), settings.temperature(), settings.topP(), 0, 0, GenerationRequest.HUMANEVAL_STOPS);
     }
