@@ -47,6 +47,11 @@ final class ArtifactFetcher {
         if (uri.getScheme().equals("file")) {
             return Path.of(uri);
         }
+        return fetch(uri, location, cacheRoot, hadoop);
+    }
+
+    /** Copies the folder at {@code uri} (any Hadoop file system) into the node's cache, once. */
+    static Path fetch(URI uri, String location, Path cacheRoot, Configuration hadoop) {
         try {
             org.apache.hadoop.fs.Path remote = new org.apache.hadoop.fs.Path(uri);
             FileSystem fs = remote.getFileSystem(hadoop);
