@@ -1,6 +1,5 @@
 package dev.starspec.job.cli;
 
-import dev.starspec.engine.decode.ContextPolicy;
 import dev.starspec.engine.decode.GenerationRequest;
 import dev.starspec.job.Bundled;
 import dev.starspec.job.generate.GenerateJob;
@@ -8,9 +7,9 @@ import dev.starspec.job.generate.JobSummary;
 import dev.starspec.job.generate.PromptSource;
 import dev.starspec.udfs.GenerationConfig;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,46 +45,14 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--draft", description = "draft artifact/checkpoint folder or URL, 'prompt-lookup', or 'none' (default: the bundled tiny draft)")
     String draft;
 
-    @Option(names = "--draft-quant", description = "when --draft is a checkpoint: fp32, int8 or int4")
-    String draftQuant;
-
-    @Option(names = "--draft-tokens", defaultValue = "5", description = "K, draft tokens per verification (default ${DEFAULT-VALUE})")
-    int draftTokens;
-
-    @Option(names = "--draft-adaptive", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "adapt K to the running acceptance, up to --draft-tokens; --no-draft-adaptive keeps K fixed "
-                    + "(default ${DEFAULT-VALUE}: it was best or within noise of the best fixed K in every measurement)")
-    boolean draftAdaptive;
-
-    @Option(names = "--draft-p-min", defaultValue = "0", description = "stop drafting below this draft probability (default ${DEFAULT-VALUE})")
-    double draftPMin;
-
-    @Option(names = "--lookup-ngram", defaultValue = "3", description = "prompt lookup n-gram (default ${DEFAULT-VALUE})")
-    int lookupNgram;
-
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "per prompt unless the row says (default ${DEFAULT-VALUE})")
     int maxNewTokens;
-
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE})")
-    double temperature;
-
-    @Option(names = "--top-p", defaultValue = "1")
-    double topP;
-
-    @Option(names = "--top-k", defaultValue = "0")
-    int topK;
-
-    @Option(names = "--seed", defaultValue = "0", description = "sampling seed, combined with each row's id")
-    long seed;
 
     @Option(names = "--stop", description = "stop sequence (repeatable; default: the HumanEval set)")
     List<String> stop;
 
     @Option(names = "--no-stop", description = "no stop sequences")
     boolean noStop;
-
-    @Option(names = "--context-policy", defaultValue = "error", description = "error or truncate-left (default ${DEFAULT-VALUE})")
-    String contextPolicy;
 
     @Option(names = "--partitions", description = "input partitions (default: twice the task slots)")
     Integer partitions;
@@ -94,36 +61,30 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "rows per committed batch; an interrupted job keeps its finished batches (default ${DEFAULT-VALUE})")
     int batchRows;
 
-    @Option(names = "--threads", description = "ONNX Runtime threads per executor (default: spark.task.cpus, or all cores in local mode)")
-    Integer threads;
+    @Mixin
+    SpeculationMixin speculation;
 
-    @Option(names = "--spin", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "spinning ONNX Runtime threads (default ${DEFAULT-VALUE})")
-    boolean spin;
+    @Mixin
+    SamplingMixin sampling;
 
-    @Option(names = "--kv-cache-memory", defaultValue = "4g", description = "off-heap limit per executor (default ${DEFAULT-VALUE})")
-    String kvCacheMemory;
-
-    @Option(names = "--prefill-chunk", defaultValue = "512")
-    int prefillChunk;
+    @Mixin
+    RuntimeMixin runtime;
 
     @Option(names = "--master", description = "Spark master when not run by spark-submit (default: local mode with all cores for one task)")
     String master;
 
     @Override
     public Integer call() {
-        int cores = Runtime.getRuntime().availableProcessors();
         GenerationConfig config = new GenerationConfig(
                 target != null ? target : Bundled.tinyTarget().toString(), targetQuant,
-                draft != null ? draft : Bundled.tinyDraft().toString(), draftQuant,
-                draftTokens, draftAdaptive, draftPMin, lookupNgram,
-                threads != null ? threads : cores, spin, Sizes.parseBytes(kvCacheMemory), prefillChunk,
-                ContextPolicy.valueOf(contextPolicy.toUpperCase(Locale.ROOT).replace('-', '_')),
-                maxNewTokens, temperature, topP, topK, seed,
+                draft != null ? draft : Bundled.tinyDraft().toString(), speculation.draftQuant,
+                speculation.draftTokens, speculation.draftAdaptive, speculation.draftPMin, speculation.lookupNgram,
+                runtime.options().threads(), runtime.spin, runtime.offHeapBytes(), runtime.prefillChunk, sampling.policy(),
+                maxNewTokens, sampling.temperature, sampling.topP, sampling.topK, sampling.seed,
                 noStop ? List.of() : stop != null ? stop : GenerationRequest.HUMANEVAL_STOPS);
         String in = input != null ? input : Bundled.samplePrompts().toString();
         GenerateJob job = new GenerateJob(config, in, PromptSource.detect(in, inputKind), fim, output,
-                mode.equalsIgnoreCase("resume"), partitions, batchRows, master, threads == null);
+                mode.equalsIgnoreCase("resume"), partitions, batchRows, master, runtime.threads == null);
         JobSummary summary = job.run(System.out::println);
         System.out.println(summary);
         return summary.rows() == 0 ? 1 : 0;

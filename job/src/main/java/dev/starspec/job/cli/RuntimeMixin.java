@@ -7,8 +7,9 @@ import picocli.CommandLine.Option;
 /** How models run on this machine: threads, spinning, off-heap memory. */
 public final class RuntimeMixin {
 
-    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: all cores, ${DEFAULT-VALUE})")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: all cores; in the Spark job "
+            + "spark.task.cpus)")
+    Integer threads;
 
     @Option(names = "--spin", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "let idle ONNX Runtime threads spin between operators; --no-spin when the cores are shared "
@@ -24,7 +25,7 @@ public final class RuntimeMixin {
 
     public RuntimeOptions options() {
         OffHeapMemory.setLimit(offHeapBytes());
-        return new RuntimeOptions(threads, spin, prefillChunk);
+        return new RuntimeOptions(threads != null ? threads : Runtime.getRuntime().availableProcessors(), spin, prefillChunk);
     }
 
     public long offHeapBytes() {
