@@ -93,6 +93,11 @@ public final class Converter {
             Path tokenizer = source.tokenizerJson(weights);
             boolean quantized = !quant.scheme().equals("fp32");
             boolean wantQuality = quantized && heldOut != null;
+            if (quant.scheme().equals("int8") && float32Bytes(c) > 0.8 * physicalMemory()) {
+                throw new IllegalArgumentException(String.format("int8 calibration runs the float32 model (%.1f GB) and "
+                        + "this machine has %.1f GB of memory: convert on a larger machine, or use --quant int4",
+                        float32Bytes(c) / 1e9, physicalMemory() / 1e9));
+            }
             ObjectNode params = new ObjectMapper().createObjectNode();
             Artifact reference = null;
             if (quant.scheme().equals("int8") || wantQuality) {
@@ -155,6 +160,16 @@ public final class Converter {
                 throw new UncheckedIOException("cannot remove work folder " + work, e);
             }
         }
+    }
+
+    /** The weights' size in float32, which calibration and the quality report need in memory. */
+    public static long float32Bytes(ModelConfig c) {
+        return 4L * c.parameterCount();
+    }
+
+    public static long physicalMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
     }
 
     /**

@@ -31,7 +31,7 @@ class BatchInvarianceTest {
     static Path tmp;
 
     static Stream<LinearScheme> schemes() {
-        return Stream.of(new NBitsLinear("int8", 8, 128, true, true), new NBitsLinear("int4", 4, 128, false, true),
+        return Stream.of(new NBitsLinear("int8", 8, 256, true, true), new NBitsLinear("int4", 4, 128, false, true),
                 new FloatLinear());
     }
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class MatMulNBitsKernelTest {
 
     @ParameterizedTest(name = "{0}-bit, block {1}, symmetric {2}")
-    @CsvSource({"4, 32, false", "4, 128, false", "8, 32, true", "8, 128, true"})
+    @CsvSource({"4, 32, false", "4, 128, false", "8, 32, true", "8, 128, true", "8, 256, true"})
     void ortMatchesJavaReferenceWithTheSameQuantization(int bits, int block, boolean symmetric, @TempDir Path tmp)
             throws IOException {
         int m = 3;

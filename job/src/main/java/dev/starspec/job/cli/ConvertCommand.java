@@ -43,8 +43,8 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer.json for --synthetic (default: the bundled StarCoder tokenizer)")
     Path tokenizer;
 
-    @Option(names = "--group-size", defaultValue = "128", description = "int4/int8 block size along the input channel (default ${DEFAULT-VALUE})")
-    int groupSize;
+    @Option(names = "--group-size", description = "block size along the input channel (default: 128 for int4, 256 for int8)")
+    Integer groupSize;
 
     @Option(names = "--smooth-alpha", defaultValue = "0.5", description = "int8 SmoothQuant migration strength (default ${DEFAULT-VALUE})")
     double smoothAlpha;
@@ -59,16 +59,34 @@ public final class ConvertCommand implements Callable<Integer> {
             description = "quantize the lm_head as well (default ${DEFAULT-VALUE})")
     boolean quantizeLmHead;
 
-    @Option(names = "--quality", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "measure the quantized model against fp32 on HumanEval (checkpoints only; default ${DEFAULT-VALUE})")
-    boolean quality;
+    @Option(names = "--quality", negatable = true,
+            description = "measure the quantized model against fp32 on HumanEval (checkpoints only; default: when the "
+                    + "float32 model fits in half of this machine's memory)")
+    Boolean quality;
+
+    /** The quality report runs the float32 model; by default only where that fits comfortably. */
+    private boolean measureQuality(QuantSpec spec) {
+        if (from.checkpoint == null || spec.scheme().equals("fp32") || Boolean.FALSE.equals(quality)) {
+            return false;
+        }
+        if (quality == null) {
+            long fp32 = Converter.float32Bytes(dev.starspec.engine.checkpoint.ModelConfig.read(from.checkpoint.resolve("config.json")));
+            if (fp32 > Converter.physicalMemory() / 2) {
+                System.err.printf("convert: skipping the quality report: it runs the float32 model (%.1f GB), more than "
+                        + "half of this machine's memory (--quality forces it)%n", fp32 / 1e9);
+                return false;
+            }
+        }
+        return true;
+    }
 
     @Override
     public Integer call() {
-        QuantSpec spec = new QuantSpec(quant, groupSize, smoothAlpha, calibration, calibrationSamples, quantizeLmHead);
+        QuantSpec spec = new QuantSpec(quant, groupSize != null ? groupSize : QuantSpec.defaultGroupSize(quant), smoothAlpha,
+                calibration, calibrationSamples, quantizeLmHead);
         Converter.Source source = from.checkpoint != null ? Converter.Source.checkpoint(from.checkpoint)
                 : Converter.Source.synthetic(from.synthetic, seed, tokenizer != null ? tokenizer : Bundled.starcoderTokenizer());
-        List<String> heldOut = quality && from.checkpoint != null && !quant.equals("fp32")
+        List<String> heldOut = measureQuality(spec)
                 ? Problems.load(Bundled.humanEval()).stream().map(p -> p.prompt() + p.canonicalSolution()).toList()
                 : null;
         long start = System.nanoTime();
