@@ -59,8 +59,9 @@ public final class CompleteCommand implements Callable<Integer> {
                 g.promptTokens(), g.completionTokens(), g.finishReason().label(), g.ttftMs(), g.tpotMs(),
                 1000 / g.tpotMs(), g.totalMs()));
         if (g.draft() != null) {
-            s.append(String.format(" | draft accepted %d/%d (%.0f%%), %d target passes",
-                    g.draft().accepted(), g.draft().proposed(), 100 * g.draft().acceptanceRate(), g.draft().targetPasses()));
+            s.append(String.format(" | draft accepted %d/%d (%.0f%%, %.2f a pass), %d target and %d draft passes",
+                    g.draft().accepted(), g.draft().proposed(), 100 * g.draft().acceptanceRate(),
+                    g.draft().meanAcceptedLength(), g.draft().targetPasses(), g.draft().draftPasses()));
         }
         return s.toString();
     }
@@ -82,6 +83,7 @@ public final class CompleteCommand implements Callable<Integer> {
             n.put("acceptance_rate", g.draft().acceptanceRate());
             n.put("target_passes", g.draft().targetPasses());
             n.put("draft_passes", g.draft().draftPasses());
+            n.put("mean_accepted_length", g.draft().meanAcceptedLength());
         }
         return n;
     }
