@@ -75,34 +75,76 @@ public final class TokenSampler {
         return p;
     }
 
-    /** Zeroes everything outside the top-k and the top-p nucleus (ties broken by lower id), renormalises. */
+    /**
+     * Zeroes everything outside the top-k and the top-p nucleus (ties broken by lower id), renormalises. It runs
+     * for every sampled token, so it sorts primitives, and only the likely tokens when they alone settle the cut:
+     * every excluded token is less likely than every candidate, so if the candidates reach top-p (or number k)
+     * the cut falls among them exactly as it would over the whole vocabulary.
+     */
     private void keepNucleus(double[] p) {
         int vocab = p.length;
-        Integer[] order = new Integer[vocab];
-        for (int i = 0; i < vocab; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
         int limit = sampling.topK() > 0 ? Math.min(sampling.topK(), vocab) : vocab;
+        double max = 0;
+        for (double v : p) {
+            max = Math.max(max, v);
+        }
+        long[] order = candidates(p, max * 1e-6);
+        double mass = 0;
+        for (long key : order) {
+            mass += p[index(key)];
+        }
+        if (order.length < limit && mass < sampling.topP()) {
+            order = candidates(p, -1); // the likely tokens do not settle it: sort them all
+        }
         double acc = 0;
         int keep = 0;
-        while (keep < limit) {
-            acc += p[order[keep]];
+        while (keep < Math.min(limit, order.length)) {
+            acc += p[index(order[keep])];
             keep++;
             if (acc >= sampling.topP()) {
                 break;
             }
         }
-        double kept = 0;
-        for (int i = 0; i < vocab; i++) {
-            if (i < keep) {
-                kept += p[order[i]];
-            } else {
-                p[order[i]] = 0;
+        double[] kept = new double[keep];
+        double total = 0;
+        for (int i = 0; i < keep; i++) {
+            kept[i] = p[index(order[i])];
+            total += kept[i];
+        }
+        Arrays.fill(p, 0);
+        for (int i = 0; i < keep; i++) {
+            p[index(order[i])] = kept[i] / total;
+        }
+    }
+
+    /**
+     * Tokens with probability above {@code floor}, most likely first, lower id first on ties: each a long of the
+     * probability's (order-preserving, non-negative) float bits over the complemented id, sorted descending.
+     */
+    private static long[] candidates(double[] p, double floor) {
+        int n = 0;
+        for (double v : p) {
+            if (v > floor) {
+                n++;
             }
         }
-        for (int i = 0; i < keep; i++) {
-            p[order[i]] /= kept;
+        long[] keys = new long[n];
+        int j = 0;
+        for (int t = 0; t < p.length; t++) {
+            if (p[t] > floor) {
+                keys[j++] = ((long) Float.floatToRawIntBits((float) p[t]) << 32) | (~t & 0xffffffffL);
+            }
         }
+        Arrays.sort(keys);
+        for (int a = 0, b = n - 1; a < b; a++, b--) {
+            long tmp = keys[a];
+            keys[a] = keys[b];
+            keys[b] = tmp;
+        }
+        return keys;
+    }
+
+    private static int index(long key) {
+        return ~(int) key;
     }
 }

@@ -40,7 +40,10 @@ public final class DecoderMixin {
         return sampling.sampling();
     }
 
-    /** The decoder these options describe; its models come from (and stay in) the process's registry. */
+    /**
+     * The decoder these options describe; its models come from (and stay in) the process's registry. Per-request
+     * settings (max new tokens, stops) are given with each request, so the configuration's are placeholders.
+     */
     public Decoder decoder() {
         RuntimeOptions options = runtime.options();
         GenerationConfig config = new GenerationConfig(

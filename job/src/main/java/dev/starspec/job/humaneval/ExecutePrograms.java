@@ -12,7 +12,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Scores generated rows on the executors: each completion becomes its HumanEval program and runs in the
- * {@link Sandbox}, a bounded number at a time per executor. Adds {@code task_id}, {@code passed} and
+ * {@link Sandbox}, as many at a time as the executor has cores. Adds {@code task_id}, {@code passed} and
  * {@code result} to the generation row.
  */
 public final class ExecutePrograms implements MapPartitionsFunction<Row, Row> {
@@ -21,12 +21,10 @@ public final class ExecutePrograms implements MapPartitionsFunction<Row, Row> {
 
     private final Map<String, Problem> problems;
     private final double timeoutSeconds;
-    private final int parallelism;
 
-    public ExecutePrograms(Map<String, Problem> problems, double timeoutSeconds, int parallelism) {
+    public ExecutePrograms(Map<String, Problem> problems, double timeoutSeconds) {
         this.problems = problems;
         this.timeoutSeconds = timeoutSeconds;
-        this.parallelism = parallelism;
     }
 
     public static StructType schema(StructType generations) {
@@ -53,7 +51,7 @@ public final class ExecutePrograms implements MapPartitionsFunction<Row, Row> {
         }
         List<String> runnable = programs.stream().filter(java.util.Objects::nonNull).toList();
         Sandbox sandbox = new Sandbox("python3", timeoutSeconds);
-        Iterator<Sandbox.Outcome> outcomes = new Evaluator(sandbox, parallelism).run(runnable).iterator();
+        Iterator<Sandbox.Outcome> outcomes = new Evaluator(sandbox, Runtime.getRuntime().availableProcessors()).run(runnable).iterator();
         List<Row> out = new ArrayList<>();
         for (int i = 0; i < in.size(); i++) {
             Row r = in.get(i);

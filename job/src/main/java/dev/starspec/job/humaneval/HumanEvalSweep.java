@@ -85,8 +85,7 @@ public final class HumanEvalSweep {
             new GenerateJob(generationConfig(c), input.toString(), PromptSource.Kind.JSONL, false, generations, false,
                     settings.partitions(), Integer.MAX_VALUE, settings.master(), settings.threads() == null).run(log);
             Dataset<Row> gen = spark.read().parquet(generations);
-            int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors());
-            Dataset<Row> scored = gen.mapPartitions(new ExecutePrograms(byTask, settings.timeoutSeconds(), parallelism),
+            Dataset<Row> scored = gen.mapPartitions(new ExecutePrograms(byTask, settings.timeoutSeconds()),
                     Encoders.row(ExecutePrograms.schema(OutputRow.SCHEMA)));
             String resultsPath = dir.resolve("results.parquet").toString();
             scored.write().mode(SaveMode.Overwrite).parquet(resultsPath);

@@ -45,7 +45,7 @@ public final class Sandbox {
     public Sandbox(String python, double timeoutSeconds) {
         this.python = python;
         this.timeoutSeconds = timeoutSeconds;
-        this.isolation = probe();
+        this.isolation = ISOLATION.get();
     }
 
     public Isolation isolation() {
@@ -143,7 +143,20 @@ public final class Sandbox {
         p.waitFor(5, TimeUnit.SECONDS);
     }
 
-    private Isolation probe() {
+    /** What this machine allows does not change while the JVM runs: probe once (it starts processes). */
+    private static final java.util.function.Supplier<Isolation> ISOLATION = new java.util.function.Supplier<>() {
+        private volatile Isolation known;
+
+        @Override
+        public Isolation get() {
+            if (known == null) {
+                known = probe();
+            }
+            return known;
+        }
+    };
+
+    private static Isolation probe() {
         boolean root = "0".equals(run("id", "-u"));
         if (root && ok("unshare", "--net", "--pid", "--fork", "--kill-child", "setpriv", "--reuid=" + NOBODY,
                 "--regid=" + NOBODY, "--clear-groups", "--", "true")) {
