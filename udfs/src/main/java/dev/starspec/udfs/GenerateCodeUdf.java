@@ -61,16 +61,21 @@ public final class GenerateCodeUdf {
         registry.createOrReplaceTempFunction(NAME, builder, "scala_udf");
     }
 
-    /** Runs on executors; the decoder's models come from the JVM's registry. */
+    /**
+     * Runs on executors, one prompt per call: Spark evaluates a scalar UDF row by row, so this path decodes at batch 1
+     * (use the generate job, a mapPartitions over {@link GeneratePartition}, to batch). The decoder's models come
+     * from the JVM's registry.
+     */
     static Row call(GenerationConfig config, String prompt, Integer maxNewTokens, Double temperature) {
-        Decoder decoder = ModelRegistry.decoder(config);
+        Decoder decoder = ModelRegistry.decoder(config.withBatchSize(1));
         long start = System.nanoTime();
         try {
-            Generation g = decoder.generate(config.request(prompt, maxNewTokens, temperature, null,
-                    config.seed() ^ (prompt == null ? 0 : prompt.hashCode())));
-            return OutputRow.of(null, prompt, g, decoder.targetId(), decoder.draftId());
+            Generation g = decoder.generate(config.defaults().request(prompt, maxNewTokens, temperature, null,
+                    config.defaults().seed() ^ (prompt == null ? 0 : prompt.hashCode())));
+            return OutputRow.of(null, prompt, g, decoder.targetId(), decoder.draftId(), 0).toRow();
         } catch (RuntimeException e) {
-            return OutputRow.failed(null, prompt, e, decoder.targetId(), decoder.draftId(), (System.nanoTime() - start) / 1e6);
+            return OutputRow.failed(null, prompt, e, decoder.targetId(), decoder.draftId(), 0,
+                    (System.nanoTime() - start) / 1e6).toRow();
         }
     }
 }

@@ -1,10 +1,14 @@
 package dev.starspec.udfs;
 
 import dev.starspec.engine.decode.Decoder;
-import dev.starspec.engine.decode.Generation;
-import java.util.ArrayList;
+import dev.starspec.engine.decode.Decoding;
+import dev.starspec.engine.decode.GenerationRequest;
+import dev.starspec.engine.decode.Outcome;
+import dev.starspec.engine.decode.Submission;
+import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.LongAccumulator;
@@ -13,8 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The mapPartitions function: prompts in ({@link InputRow}), one output row per prompt out ({@link OutputRow}).
- * It carries only its configuration and accumulators; the models come from the executor's {@link ModelRegistry}.
- * A prompt that fails becomes a row with the error and the partition goes on.
+ * The partition's prompts stream through one {@link Decoding}: up to the batch size of them decode together, a
+ * finished row is handed to Spark at once (rows leave in the order they finish) and the next prompt is read only
+ * when a slot frees up. It carries only its configuration and accumulators; the models come from the executor's
+ * {@link ModelRegistry}. A prompt that fails becomes a row with the error and the partition goes on.
  */
 public final class GeneratePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -29,7 +35,19 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
         public static Progress register(org.apache.spark.SparkContext sc) {
             return new Progress(sc.longAccumulator("starspec prompts done"), sc.longAccumulator("starspec tokens generated"),
                     sc.longAccumulator("starspec draft tokens accepted"), sc.longAccumulator("starspec errors"),
-                    sc.longAccumulator("starspec generation time (us)"));
+                    sc.longAccumulator("starspec partition decode time (us)"));
+        }
+
+        void count(OutputRow r) {
+            prompts.add(1);
+            if (r.failed()) {
+                errors.add(1);
+            } else {
+                tokens.add(r.completionTokens());
+                if (r.draftTokensAccepted() != null) {
+                    acceptedDraftTokens.add(r.draftTokensAccepted());
+                }
+            }
         }
     }
 
@@ -43,59 +61,103 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        Decoder decoder = ModelRegistry.decoder(config);
-        List<Row> out = new ArrayList<>();
-        long start = System.nanoTime();
-        long tokens = 0;
-        double ttft = 0;
-        double tpot = 0;
-        int timed = 0;
-        long proposed = 0;
-        long accepted = 0;
-        while (input.hasNext()) {
-            Row in = input.next();
-            Row row = generate(decoder, in);
-            out.add(row);
-            progress.prompts().add(1);
-            progress.generationMicros().add((long) (row.getDouble(8) * 1000));
-            if (row.isNullAt(16)) {
-                tokens += row.getInt(5);
-                progress.tokens().add(row.getInt(5));
-                if (!row.isNullAt(6) && !row.isNullAt(7)) {
-                    ttft += row.getDouble(6);
-                    tpot += row.getDouble(7);
-                    timed++;
-                }
-                if (!row.isNullAt(9)) {
-                    proposed += row.getLong(9);
-                    accepted += row.getLong(10);
-                    progress.acceptedDraftTokens().add(row.getLong(10));
-                }
-            } else {
-                progress.errors().add(1);
-            }
+        Rows rows = new Rows(ModelRegistry.decoder(config), input);
+        TaskContext task = TaskContext.get();
+        if (task != null) {
+            // A task that ends early (killed, or its consumer stopped) still returns its cache memory.
+            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> rows.close());
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        LOG.info(String.format("partition done on %s: %d rows, %d tokens in %.1f s (%.1f tokens/s), mean TTFT %.1f ms, "
-                        + "mean TPOT %.2f ms%s", ModelRegistry.executorId(), out.size(), tokens, seconds, tokens / seconds,
-                timed == 0 ? Double.NaN : ttft / timed, timed == 0 ? Double.NaN : tpot / timed,
-                proposed == 0 ? "" : String.format(", acceptance %.1f%%", 100.0 * accepted / proposed)));
-        return out.iterator();
+        return rows;
     }
 
-    /** One prompt to one row, never an exception. */
-    Row generate(Decoder decoder, Row in) {
-        String id = InputRow.id(in);
-        String prompt = InputRow.prompt(in);
-        long start = System.nanoTime();
-        try {
-            long rowSeed = config.seed() ^ (id == null ? 0 : id.hashCode() * 0x9E3779B97F4A7C15L);
-            Generation g = decoder.generate(config.request(prompt, InputRow.maxNewTokens(in), InputRow.temperature(in),
-                    InputRow.stop(in), rowSeed));
-            return OutputRow.of(id, prompt, g, decoder.targetId(), decoder.draftId());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            LOG.warn("prompt {} failed: {}", id, e.toString());
-            return OutputRow.failed(id, prompt, e, decoder.targetId(), decoder.draftId(), (System.nanoTime() - start) / 1e6);
+    /** The partition's output rows, decoded as Spark reads them. */
+    private final class Rows implements Iterator<Row> {
+        private final Decoder decoder;
+        private final Decoding<InputRow> decoding;
+        /** Rows whose settings were invalid: they never reach the decoder. */
+        private final ArrayDeque<OutputRow> rejected = new ArrayDeque<>();
+        private final OutputStats stats = new OutputStats();
+        private final long start = System.nanoTime();
+        private boolean logged;
+
+        Rows(Decoder decoder, Iterator<Row> input) {
+            this.decoder = decoder;
+            this.decoding = decoder.decode(new Iterator<>() {
+                private Submission<InputRow> next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null && input.hasNext()) {
+                        long read = System.nanoTime();
+                        InputRow in = InputRow.of(input.next());
+                        try {
+                            GenerationRequest r = config.request(in.id(), in.prompt(), in.maxNewTokens(), in.temperature(),
+                                    in.stop());
+                            next = new Submission<>(in, r, read);
+                        } catch (RuntimeException e) {
+                            rejected.add(OutputRow.failed(in.id(), in.prompt(), e, decoder.targetId(), decoder.draftId(), 0,
+                                    (System.nanoTime() - read) / 1e6));
+                        }
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public Submission<InputRow> next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    Submission<InputRow> s = next;
+                    next = null;
+                    return s;
+                }
+            });
+        }
+
+        @Override
+        public boolean hasNext() {
+            // Asking the decoder reads input, which may turn up rejected rows even when it has nothing more itself.
+            boolean more = !rejected.isEmpty() || decoding.hasNext() || !rejected.isEmpty();
+            if (!more && !logged) {
+                logged = true;
+                log();
+            }
+            return more;
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            OutputRow out = rejected.isEmpty() ? row(decoding.next()) : rejected.poll();
+            stats.add(out);
+            progress.count(out);
+            return out.toRow();
+        }
+
+        private OutputRow row(Outcome<InputRow> o) {
+            InputRow in = o.key();
+            if (o.failed()) {
+                LOG.warn("prompt {} failed: {}", in.id(), o.error().toString());
+                return OutputRow.failed(in.id(), in.prompt(), o.error(), decoder.targetId(), decoder.draftId(), o.queueMs(),
+                        o.totalMs());
+            }
+            return OutputRow.of(in.id(), in.prompt(), o.generation(), decoder.targetId(), decoder.draftId(), o.queueMs());
+        }
+
+        void close() {
+            decoding.close();
+        }
+
+        private void log() {
+            double seconds = (System.nanoTime() - start) / 1e9;
+            progress.generationMicros().add((long) (seconds * 1e6));
+            LOG.info(String.format("partition done on %s: %d rows (%d errors), %d tokens in %.1f s (%.1f tokens/s), "
+                            + "batch %d, TTFT p50 %.1f ms, TPOT p50 %.2f ms, queue p50 %.1f ms%s", ModelRegistry.executorId(),
+                    stats.rows(), stats.errors(), stats.completionTokens(), seconds, stats.completionTokens() / seconds,
+                    decoder.batchSize(), stats.ttftMs().median(), stats.tpotMs().median(), stats.queueMs().median(),
+                    Double.isNaN(stats.acceptance()) ? "" : String.format(", acceptance %.1f%%", 100 * stats.acceptance())));
         }
     }
 }

@@ -1,82 +1,65 @@
 package dev.starspec.udfs;
 
 import dev.starspec.engine.decode.ContextPolicy;
+import dev.starspec.engine.decode.DecodeOptions;
 import dev.starspec.engine.decode.DraftLength;
 import dev.starspec.engine.decode.GenerationRequest;
-import dev.starspec.engine.decode.Sampling;
+import dev.starspec.engine.decode.SpeculativeSampling;
+import dev.starspec.engine.runtime.RuntimeOptions;
 import java.io.Serializable;
-import java.util.List;
 
 /**
- * Everything an executor needs to turn prompts into completions: which models, how to speculate, and the
- * defaults for rows that do not say. Small and serializable: it travels in Spark's task closures; the models
- * themselves never do (see {@link ModelRegistry}).
+ * Everything an executor needs to turn prompts into completions: which models, how to batch and speculate, how
+ * they run, and the defaults for rows that do not say. Small and serializable: it travels in Spark's task
+ * closures; the models themselves never do (see {@link ModelRegistry}).
  *
- * @param target artifact or checkpoint: a local path or a URL (file:, hdfs:, s3a:, https:)
- * @param draft null (no speculation), {@code prompt-lookup}, or a model location like {@code target}
- * @param offHeapBytes the off-heap limit for KV caches and I/O tensors of the executor's generations
+ * @param offHeapBytes the off-heap limit for the KV caches and pass buffers of the executor's decoders
  */
-public record GenerationConfig(
-        String target,
-        String targetQuant,
-        String draft,
-        String draftQuant,
-        int draftTokens,
-        boolean draftAdaptive,
-        double draftPMin,
-        int lookupNgram,
-        int threads,
-        boolean spin,
-        long offHeapBytes,
-        int prefillChunk,
-        ContextPolicy contextPolicy,
-        int maxNewTokens,
-        double temperature,
-        double topP,
-        int topK,
-        long seed,
-        List<String> stops) implements Serializable {
+public record GenerationConfig(ModelSpec target, DraftSpec draft, DecodeOptions decode, RuntimeOptions runtime,
+                               long offHeapBytes, RequestDefaults defaults) implements Serializable {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public GenerationConfig {
-        stops = stops == null ? List.of() : List.copyOf(stops);
-        if (draft != null && (draft.isBlank() || draft.equals("none"))) {
-            draft = null;
+        if (target == null || draft == null || decode == null || runtime == null || defaults == null) {
+            throw new IllegalArgumentException("a generation config needs a target, a draft (or none), decode and "
+                    + "runtime options and request defaults");
         }
-        new DraftLength(draftTokens, draftAdaptive, draftPMin); // validates
-        new Sampling(temperature, topP, topK, seed);
-        if (maxNewTokens <= 0 || threads <= 0 || offHeapBytes <= 0 || prefillChunk <= 0) {
-            throw new IllegalArgumentException("max new tokens, threads, off-heap bytes and prefill chunk must be positive");
+        if (offHeapBytes <= 0) {
+            throw new IllegalArgumentException("the off-heap limit must be positive, got " + offHeapBytes);
         }
     }
 
-    public DraftLength draftLength() {
-        return new DraftLength(draftTokens, draftAdaptive, draftPMin);
-    }
-
-    /** The request for one prompt; the row's own values, where given, win over the defaults. */
-    public GenerationRequest request(String prompt, Integer rowMaxNewTokens, Double rowTemperature, List<String> rowStops,
-                                     long rowSeed) {
-        double t = rowTemperature != null ? rowTemperature : temperature;
-        return new GenerationRequest(prompt, rowMaxNewTokens != null ? rowMaxNewTokens : maxNewTokens,
-                rowStops != null ? rowStops : stops, new Sampling(t, topP, topK, rowSeed));
-    }
-
-    /** A configuration with the bigcode HumanEval stop sequences and greedy decoding, for tests and examples. */
+    /**
+     * A configuration with the bigcode HumanEval stop sequences, greedy decoding, 64 new tokens, adaptive K up to 5
+     * and the automatic batch size, for tests and examples. {@code draft}: as {@code --draft}.
+     */
     public static GenerationConfig of(String target, String draft) {
-        return new GenerationConfig(target, null, draft, null, 5, true, 0, 3,
-                Runtime.getRuntime().availableProcessors(), true, 4L << 30, 512, ContextPolicy.ERROR, 64, 0, 1, 0, 0,
-                GenerationRequest.HUMANEVAL_STOPS);
+        return new GenerationConfig(ModelSpec.of(target), DraftSpec.parse(draft, null, 3),
+                new DecodeOptions(DecodeOptions.AUTO_BATCH, DraftLength.adaptive(5), SpeculativeSampling.COUPLED,
+                        ContextPolicy.ERROR),
+                RuntimeOptions.defaults(), 4L << 30, RequestDefaults.humanEval(64));
+    }
+
+    public GenerationConfig withDecode(DecodeOptions d) {
+        return new GenerationConfig(target, draft, d, runtime, offHeapBytes, defaults);
     }
 
     public GenerationConfig withMaxNewTokens(int n) {
-        return new GenerationConfig(target, targetQuant, draft, draftQuant, draftTokens, draftAdaptive, draftPMin,
-                lookupNgram, threads, spin, offHeapBytes, prefillChunk, contextPolicy, n, temperature, topP, topK, seed, stops);
+        return new GenerationConfig(target, draft, decode, runtime, offHeapBytes, defaults.withMaxNewTokens(n));
     }
 
     public GenerationConfig withThreads(int n) {
-        return new GenerationConfig(target, targetQuant, draft, draftQuant, draftTokens, draftAdaptive, draftPMin,
-                lookupNgram, n, spin, offHeapBytes, prefillChunk, contextPolicy, maxNewTokens, temperature, topP, topK, seed, stops);
+        return new GenerationConfig(target, draft, decode, runtime.withThreads(n), offHeapBytes, defaults);
+    }
+
+    public GenerationConfig withBatchSize(int n) {
+        return withDecode(decode.withBatchSize(n));
+    }
+
+    /** The request for one row (see {@link RequestDefaults#request}), seeded from the row's id. */
+    public GenerationRequest request(String id, String prompt, Integer rowMaxNewTokens, Double rowTemperature,
+                                     java.util.List<String> rowStops) {
+        return defaults.request(prompt, rowMaxNewTokens, rowTemperature, rowStops, defaults.seedFor(id));
     }
 }

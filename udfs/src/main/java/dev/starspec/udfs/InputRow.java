@@ -6,8 +6,12 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-/** What the job feeds the generation function: a prompt, its id, and optional per-row settings. */
-public final class InputRow {
+/**
+ * What the job feeds the generation function: a prompt, its id, and optional per-row settings.
+ *
+ * @param maxNewTokens, temperature, stop null: the job's defaults
+ */
+public record InputRow(String id, String prompt, Integer maxNewTokens, Double temperature, List<String> stop) {
 
     public static final StructType SCHEMA = new StructType(new StructField[] {
         DataTypes.createStructField("id", DataTypes.StringType, true),
@@ -17,25 +21,12 @@ public final class InputRow {
         DataTypes.createStructField("stop", DataTypes.createArrayType(DataTypes.StringType, true), true),
     });
 
-    private InputRow() {}
-
-    static String id(Row r) {
-        return r.getString(0);
-    }
-
-    static String prompt(Row r) {
-        return r.getString(1);
-    }
-
-    static Integer maxNewTokens(Row r) {
-        return r.isNullAt(2) ? null : r.getInt(2);
-    }
-
-    static Double temperature(Row r) {
-        return r.isNullAt(3) ? null : r.getDouble(3);
-    }
-
-    static List<String> stop(Row r) {
-        return r.isNullAt(4) ? null : r.getList(4);
+    /** A Spark row of {@link #SCHEMA}: read by field name, or in the schema's order when the row carries none. */
+    public static InputRow of(Row r) {
+        StructType schema = r.schema() != null ? r.schema() : SCHEMA;
+        int stop = schema.fieldIndex("stop");
+        return new InputRow((String) r.get(schema.fieldIndex("id")), (String) r.get(schema.fieldIndex("prompt")),
+                (Integer) r.get(schema.fieldIndex("max_new_tokens")), (Double) r.get(schema.fieldIndex("temperature")),
+                r.isNullAt(stop) ? null : r.getList(stop));
     }
 }

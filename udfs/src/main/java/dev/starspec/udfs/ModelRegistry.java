@@ -2,11 +2,8 @@ package dev.starspec.udfs;
 
 import dev.starspec.engine.artifact.ArtifactCache;
 import dev.starspec.engine.artifact.QuantSpec;
-import dev.starspec.engine.decode.AutoregressiveDecoder;
 import dev.starspec.engine.decode.Decoder;
-import dev.starspec.engine.decode.ModelDrafter;
-import dev.starspec.engine.decode.PromptLookupDrafter;
-import dev.starspec.engine.decode.SpeculativeDecoder;
+import dev.starspec.engine.decode.Draft;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
@@ -45,30 +42,34 @@ public final class ModelRegistry {
 
     private ModelRegistry() {}
 
-    /** The decoder a configuration describes, over this JVM's shared models. */
+    /**
+     * The decoder a configuration describes, over this JVM's shared models: the one place where a configuration
+     * becomes a decoder (the Spark job, the SQL UDF, {@code complete}, {@code bench} and the HumanEval sweep all
+     * come here).
+     */
     public static Decoder decoder(GenerationConfig c) {
         OffHeapMemory.setLimit(c.offHeapBytes());
-        Model target = model(c.target(), c.targetQuant(), c);
-        if (c.draft() == null) {
-            return new AutoregressiveDecoder(target, OffHeapMemory.root(), c.contextPolicy());
+        Model target = model(c.target(), c.runtime());
+        Draft draft;
+        if (c.draft() instanceof DraftSpec.PromptLookup lookup) {
+            draft = new Draft.PromptLookup(lookup.maxNgram());
+        } else if (c.draft() instanceof DraftSpec.Model m) {
+            draft = new Draft.OfModel(model(m.model(), c.runtime()));
+        } else {
+            draft = new Draft.None();
         }
-        if (c.draft().equals(PromptLookupDrafter.ID)) {
-            return new SpeculativeDecoder(target, new PromptLookupDrafter(c.lookupNgram()), c.draftLength(),
-                    OffHeapMemory.root(), c.contextPolicy());
-        }
-        Model draft = model(c.draft(), c.draftQuant(), c);
-        return new SpeculativeDecoder(target, new ModelDrafter(draft), c.draftLength(), OffHeapMemory.root(), c.contextPolicy());
+        return Decoder.create(target, draft, c.decode(), OffHeapMemory.root());
     }
 
-    static Model model(String location, String quant, GenerationConfig c) {
-        String key = location + "|" + quant + "|" + c.threads() + "|" + c.spin();
+    static Model model(ModelSpec spec, RuntimeOptions runtime) {
+        String key = spec.location() + "|" + spec.quant() + "|" + runtime;
         CompletableFuture<Model> mine = new CompletableFuture<>();
         CompletableFuture<Model> existing = MODELS.putIfAbsent(key, mine);
         if (existing != null) {
             return existing.join(); // another task is loading it, or has: wait for that one load
         }
         try {
-            Model m = load(location, quant, c);
+            Model m = load(spec, runtime);
             mine.complete(m);
             return m;
         } catch (RuntimeException | Error e) {
@@ -78,14 +79,14 @@ public final class ModelRegistry {
         }
     }
 
-    private static Model load(String location, String quant, GenerationConfig c) {
+    private static Model load(ModelSpec spec, RuntimeOptions runtime) {
         long start = System.nanoTime();
         ArtifactCache cache = ArtifactCache.standard();
-        Path local = ArtifactFetcher.localFolder(location, cache.root(), hadoopConfiguration());
-        Model m = Model.load(cache.resolve(local, quant == null ? null : QuantSpec.of(quant), LOG::info),
-                new RuntimeOptions(c.threads(), c.spin(), c.prefillChunk()));
+        Path local = ArtifactFetcher.localFolder(spec.location(), cache.root(), hadoopConfiguration());
+        Model m = Model.load(cache.resolve(local, spec.quant() == null ? null : QuantSpec.of(spec.quant()), LOG::info),
+                runtime);
         int n = LOADS.incrementAndGet();
-        LOG.info("loaded {} from {} in {} s on {} (load {} in this JVM)", m.id(), location,
+        LOG.info("loaded {} from {} in {} s on {} (load {} in this JVM)", m.id(), spec.location(),
                 String.format("%.1f", (System.nanoTime() - start) / 1e9), executorId(), n);
         recordLoad(m.id());
         return m;
@@ -131,7 +132,8 @@ public final class ModelRegistry {
         return host + "/" + ManagementFactory.getRuntimeMXBean().getPid();
     }
 
-    static void closeAll() {
+    /** Closes every model of this JVM (the command line does, between benchmarks of large models). */
+    public static void closeAll() {
         MODELS.values().forEach(f -> {
             Model m = f.getNow(null);
             if (m != null) {

@@ -24,7 +24,7 @@ class ModelRegistryTest {
         try {
             List<Future<Model>> got = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                got.add(pool.submit((Callable<Model>) () -> ModelRegistry.model(c.target(), null, c)));
+                got.add(pool.submit((Callable<Model>) () -> ModelRegistry.model(c.target(), c.runtime())));
             }
             Model first = got.get(0).get();
             for (Future<Model> f : got) {

@@ -52,9 +52,12 @@ public final class ArtifactWriter {
                 Path p = partial.resolve(f);
                 files.put(f, new Manifest.FileEntry(Files.size(p), Artifact.sha256(p)));
             }
+            // The runtime reads this: a quantized lm_head computes its rows in pairs (see Signature).
+            ObjectNode parameters = quantParameters.deepCopy();
+            parameters.put("lm_head", options.scheme().quantizesLmHead() ? options.scheme().name() : "fp32");
             Manifest manifest = new Manifest(Manifest.FORMAT, Signature.VERSION, Manifest.TOOL_VERSION,
                     Instant.now().toString(), name, source, weights.config().toHfJson(),
-                    new Manifest.Quantization(options.scheme().name(), quantParameters),
+                    new Manifest.Quantization(options.scheme().name(), parameters),
                     files, Tokenizer.fingerprint(tokenizerJson), null);
             manifest.write(partial.resolve(Manifest.FILE));
             replace(partial, out);

@@ -136,7 +136,6 @@ public final class Converter {
                 params.put("kernel", "com.microsoft.MatMulNBits bits=" + (quant.scheme().equals("int4") ? 4 : 8)
                         + " block_size=" + quant.groupSize() + " accuracy_level=4 (activations int8 per row and block, "
                         + "batch-invariant)");
-                params.put("lm_head", quant.quantizeLmHead() ? quant.scheme() : "fp32 (tied to the embedding)");
                 params.put("embedding", "fp32 (a lookup reads one row per token)");
             }
             log.accept("writing " + quant.scheme() + " artifact to " + out);

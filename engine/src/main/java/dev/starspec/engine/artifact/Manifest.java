@@ -39,7 +39,7 @@ public record Manifest(
         JsonNode quality) {
 
     public static final int FORMAT = 1;
-    public static final String TOOL_VERSION = "0.1.1";
+    public static final String TOOL_VERSION = "0.2.0";
     public static final String FILE = "manifest.json";
 
     /** Where the weights came from: a checkpoint (path and SHA-256) or a synthetic shape and seed. */

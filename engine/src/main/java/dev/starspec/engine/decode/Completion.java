@@ -103,8 +103,8 @@ final class Completion {
         return Arrays.copyOf(tokens, count);
     }
 
-    Generation toGeneration(LatencyClock clock, int promptTokens, DraftStats draft) {
+    Generation toGeneration(LatencyClock clock, int promptTokens, long targetPasses, DraftStats draft) {
         return new Generation(text(), tokens(), finish, promptTokens, clock.ttftMs(), clock.tpotMs(count),
-                clock.sinceStartMs(), draft);
+                clock.sinceStartMs(), targetPasses, draft);
     }
 }

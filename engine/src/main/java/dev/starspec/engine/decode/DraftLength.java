@@ -3,13 +3,13 @@ package dev.starspec.engine.decode;
 /**
  * How many tokens the draft proposes per verification pass.
  *
- * @param max K: the most proposals per pass (the fixed length when not adaptive)
- * @param adaptive adjust K from the running acceptance: after a pass that accepted everything, propose one more
- *     next time (up to max); after one that accepted less than half, one fewer (down to 1)
+ * @param max K: the most proposals per row and pass (the fixed length when not adaptive)
+ * @param adaptive choose each row's length every step, from the measured cost of target and draft passes at the
+ *     batch's token counts and the row's running acceptance (see {@link DraftPlanner}); otherwise always K
  * @param pMin stop a run of proposals early when the draft's own probability of its token falls below this
  *     (0 = never); a cheap confidence signal that saves target work on runs that would be rejected
  */
-public record DraftLength(int max, boolean adaptive, double pMin) {
+public record DraftLength(int max, boolean adaptive, double pMin) implements java.io.Serializable {
 
     public DraftLength {
         if (max < 1) {
@@ -24,27 +24,7 @@ public record DraftLength(int max, boolean adaptive, double pMin) {
         return new DraftLength(k, false, 0);
     }
 
-    State start() {
-        return new State();
-    }
-
-    /** The current K of one generation. */
-    final class State {
-        private int current = max;
-
-        int current() {
-            return current;
-        }
-
-        void update(int accepted, int proposed) {
-            if (!adaptive || proposed == 0) {
-                return;
-            }
-            if (accepted == proposed) {
-                current = Math.min(max, current + 1);
-            } else if (2 * accepted < proposed) {
-                current = Math.max(1, current - 1);
-            }
-        }
+    public static DraftLength adaptive(int max) {
+        return new DraftLength(max, true, 0);
     }
 }

@@ -5,19 +5,17 @@ package dev.starspec.engine.decode;
  *
  * @param proposed draft tokens offered to the target
  * @param accepted draft tokens the target agreed with
- * @param targetPasses target forward passes after prefill (each verifies one run of proposals)
- * @param draftPasses draft forward passes after prefill
+ * @param steps verification passes that checked at least one proposal
+ * @param draftPasses draft model passes that included this row after its prompt (0 for prompt lookup)
  */
-public record DraftStats(long proposed, long accepted, long targetPasses, long draftPasses) {
-
-    public static final DraftStats NONE = new DraftStats(0, 0, 0, 0);
+public record DraftStats(long proposed, long accepted, long steps, long draftPasses) {
 
     public double acceptanceRate() {
         return proposed == 0 ? Double.NaN : (double) accepted / proposed;
     }
 
-    /** Draft tokens accepted per verification pass. */
+    /** Draft tokens accepted per verification pass that had proposals. */
     public double meanAcceptedLength() {
-        return targetPasses == 0 ? Double.NaN : (double) accepted / targetPasses;
+        return steps == 0 ? Double.NaN : (double) accepted / steps;
     }
 }

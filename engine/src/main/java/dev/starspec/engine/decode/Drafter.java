@@ -1,41 +1,43 @@
 package dev.starspec.engine.decode;
 
-import org.apache.arrow.memory.BufferAllocator;
+import java.util.List;
 
-/** Proposes tokens for the target to verify: a smaller model, or n-grams looked up in the text so far. */
-public interface Drafter extends AutoCloseable {
+/**
+ * Proposes draft tokens for the decoding rows of one {@link Decoding}: a draft model batched across rows
+ * ({@link ModelDrafter}) or n-gram lookup in each row's text ({@link LookupDrafter}).
+ */
+interface Drafter extends AutoCloseable {
 
-    /** What output rows name as the draft: {@code tiny-starcoder-draft:int8}, {@code prompt-lookup}. */
-    String id();
+    /** Follows the target batch's shape: {@code slots} rows of up to {@code capacity} positions. */
+    void reshape(int slots, int capacity);
+
+    /** Whether a row with this prompt can be drafted for at all. */
+    boolean fits(Prompt prompt);
+
+    /** Takes in the prompt chunks the target's prefill pass takes ({@code counts[i]} tokens of {@code rows[i]}). */
+    void prefill(List<? extends Row<?>> rows, int[] counts);
+
+    /** The most proposals this drafter can make for a row now (0: none this step). */
+    int room(Row<?> row);
+
+    /** Tokens the drafter must take in before it can propose for this row (a model's catch-up). */
+    int behind(Row<?> row);
 
     /**
-     * Starts drafting for one generation.
-     *
-     * @param capacity the most tokens (prompt and generated) the generation will hold
+     * Proposes up to {@code row.k} tokens for every row into {@code row.window[1..]}, setting {@code row.n}
+     * (and {@code row.q} when rejection sampling). Rows with {@code k == 0} get none.
      */
-    Session start(int capacity, BufferAllocator memory, TokenSampler sampler);
+    void propose(List<? extends Row<?>> rows);
+
+    /** The row's first {@code row.length - 1} tokens are final; forget what was drafted beyond them. */
+    void keep(Row<?> row);
+
+    /** Forgets a pass left half-built by a failure. */
+    void clear();
+
+    /** The slot's row is done. */
+    void release(int slot);
 
     @Override
-    default void close() {}
-
-    /** Drafting state of one generation. */
-    interface Session extends AutoCloseable {
-
-        /**
-         * Proposes up to {@code k} tokens to follow {@code tokens[0, length)}, into {@code out[offset..]}; when
-         * sampling, also the distribution each was drawn from into {@code q[i]} (null for a certain proposal).
-         *
-         * @return how many were proposed (0 is allowed: the target then takes a plain step)
-         */
-        int propose(int[] tokens, int length, int k, DraftLength pol, int[] out, int offset, double[][] q);
-
-        /** The first {@code length} tokens are final; forget anything drafted beyond them. */
-        void keep(int length);
-
-        /** Forward passes of the draft model so far (0 for drafters without a model). */
-        long passes();
-
-        @Override
-        void close();
-    }
+    void close();
 }

@@ -6,9 +6,14 @@ package dev.starspec.engine.decode;
  */
 final class LatencyClock {
 
-    private final long start = System.nanoTime();
+    private final long start;
     private long first = -1;
     private long last = -1;
+
+    /** @param start when the row was admitted (before its prompt was tokenized) */
+    LatencyClock(long start) {
+        this.start = start;
+    }
 
     /** Some tokens just became known. */
     void tokensOut() {

@@ -1,102 +1,183 @@
 package dev.starspec.engine.decode;
 
+import dev.starspec.engine.runtime.Batch;
+import dev.starspec.engine.runtime.KvCache;
 import dev.starspec.engine.runtime.Logits;
 import dev.starspec.engine.runtime.Model;
-import dev.starspec.engine.runtime.Sequence;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
- * A smaller model proposes, one token per pass over its own KV cache. Its cache is brought up to date lazily: the
- * first proposal of a generation prefills the prompt, later ones feed only the tokens the target added since.
- * A sequence longer than the draft's context is not drafted for (the target then decodes plainly).
+ * {@link Draft.OfModel}: a smaller model proposes, one token per row per pass, all rows in the same passes. Its
+ * batch mirrors the target's slots. Its cache is brought up to date lazily: the prompt comes in with the target's
+ * prefill, and each proposal round first feeds every row the tokens the target added since (one or two).
  */
-public final class ModelDrafter implements Drafter {
+final class ModelDrafter implements Drafter {
 
-    private final Model draft;
+    /** The most tokens a row catches up on in one round; a row further behind catches up before it drafts again. */
+    static final int CATCH_UP = 16;
 
-    public ModelDrafter(Model draft) {
-        this.draft = draft;
-    }
+    private final Model model;
+    private final BufferAllocator memory;
+    private final DraftLength length;
+    private final SpeculativeSampling sampling;
+    private Batch batch;
 
-    public Model model() {
-        return draft;
+    ModelDrafter(Model model, BufferAllocator memory, DraftLength length, SpeculativeSampling sampling) {
+        this.model = model;
+        this.memory = memory;
+        this.length = length;
+        this.sampling = sampling;
     }
 
     @Override
-    public String id() {
-        return draft.id();
+    public void reshape(int slots, int capacity) {
+        int cap = Math.min(capacity, model.config().nPositions());
+        int tokens = Math.max(model.options().prefillChunk(), slots * CATCH_UP);
+        Batch.Limits limits = new Batch.Limits(slots, cap, tokens, slots);
+        if (batch == null) {
+            batch = model.newBatch(memory, limits);
+        } else if (!batch.limits().equals(limits)) {
+            batch.resize(limits);
+        }
     }
 
     @Override
-    public Session start(int capacity, BufferAllocator memory, TokenSampler sampler) {
-        int cap = Math.min(capacity, draft.config().nPositions());
-        return new DraftSession(draft.newSequence(memory, cap, draft.options().prefillChunk(), 1), sampler);
+    public boolean fits(Prompt prompt) {
+        // Drafting needs the whole text so far in the cache plus the proposals fed back.
+        return prompt.length() < batch.cache().capacity();
     }
 
-    static final class DraftSession implements Session {
-        private final Sequence seq;
-        private final TokenSampler sampler;
-        private long passes;
-
-        DraftSession(Sequence seq, TokenSampler sampler) {
-            this.seq = seq;
-            this.sampler = sampler;
-        }
-
-        @Override
-        public int propose(int[] tokens, int length, int k, DraftLength policy, int[] out, int offset, double[][] q) {
-            // Every proposal but the last is fed back, so the cache must hold length + k - 1 positions.
-            int room = seq.capacity() - length + 1;
-            k = Math.min(k, room);
-            if (k <= 0) {
-                return 0;
+    @Override
+    public void prefill(List<? extends Row<?>> rows, int[] counts) {
+        boolean any = false;
+        for (int i = 0; i < rows.size(); i++) {
+            Row<?> r = rows.get(i);
+            if (r.draftable) {
+                batch.add(r.slot, r.text, r.prefilled, counts[i], counts[i]);
+                any = true;
             }
-            int behind = length - seq.length();
-            boolean confidence = policy.pMin() > 0 && sampler.greedy();
-            Logits logits = seq.prefill(tokens, seq.length(), behind, confidence);
-            passes += (behind + seq.model().options().prefillChunk() - 1) / seq.model().options().prefillChunk();
-            for (int i = 0; i < k; i++) {
-                int token;
-                if (sampler.greedy()) {
-                    token = logits.argmax(0);
-                    if (confidence && i > 0 && logits.maxProbability(0) < policy.pMin()) {
-                        return i;
-                    }
-                } else {
-                    q[i] = sampler.distribution(logits, 0);
-                    token = sampler.draw(q[i]);
-                    if (policy.pMin() > 0 && i > 0 && q[i][token] < policy.pMin()) {
-                        return i;
-                    }
+        }
+        if (any) {
+            batch.run(false);
+        }
+    }
+
+    @Override
+    public int room(Row<?> row) {
+        if (!row.draftable || behind(row) > CATCH_UP) {
+            return 0;
+        }
+        // After catching up the cache holds the whole text; every proposal but the last is fed back.
+        return Math.max(0, batch.cache().capacity() - row.length + 1);
+    }
+
+    @Override
+    public int behind(Row<?> row) {
+        return row.draftable ? row.length - batch.cache().length(row.slot) : 0;
+    }
+
+    @Override
+    public void propose(List<? extends Row<?>> rows) {
+        List<Row<?>> drafting = new ArrayList<>();
+        for (Row<?> r : rows) {
+            r.n = 0;
+            if (r.k > 0) {
+                drafting.add(r);
+            }
+        }
+        if (drafting.isEmpty()) {
+            return;
+        }
+        boolean confidence = length.pMin() > 0;
+        KvCache cache = batch.cache();
+        // Round 0: every row catches up (so none falls far behind), and the drafting ones get their first proposal.
+        for (Row<?> r : rows) {
+            if (r.draftable && r.length >= cache.capacity()) {
+                r.draftable = false; // the text outgrew the draft's context: the target decodes this row plainly
+            }
+            int behind = behind(r);
+            if (r.draftable && behind > 0) {
+                int count = Math.min(behind, CATCH_UP);
+                r.logitsRow = batch.add(r.slot, r.text, cache.length(r.slot), count, r.k > 0 ? count - 1 : count);
+                r.draftPasses++;
+            }
+        }
+        Logits logits = batch.run(confidence);
+        for (int i = 0; !drafting.isEmpty(); i++) {
+            List<Row<?>> next = new ArrayList<>();
+            for (Row<?> r : drafting) {
+                int token = choose(r, logits, i);
+                if (token < 0) {
+                    continue;
                 }
-                out[offset + i] = token;
-                if (i + 1 < k) {
-                    logits = seq.forward(out, offset + i, 1, 0, confidence);
-                    passes++;
+                r.window[1 + i] = token;
+                r.n = i + 1;
+                if (r.n < r.k) {
+                    next.add(r);
                 }
             }
-            return k;
-        }
-
-        Sequence sequence() {
-            return seq;
-        }
-
-        @Override
-        public void keep(int length) {
-            if (seq.length() > length) {
-                seq.rollback(length);
+            for (Row<?> r : next) {
+                r.logitsRow = batch.add(r.slot, r.window, r.n, 1, 0);
+                r.draftPasses++;
             }
+            if (!next.isEmpty()) {
+                logits = batch.run(confidence);
+            }
+            drafting = next;
         }
+    }
 
-        @Override
-        public long passes() {
-            return passes;
+    /** Proposal i of a row from its logits row, or -1 when the draft's confidence says stop (p-min). */
+    private int choose(Row<?> r, Logits logits, int i) {
+        int row = r.logitsRow;
+        if (r.sampler.greedy()) {
+            if (length.pMin() > 0 && i > 0 && logits.maxProbability(row) < length.pMin()) {
+                return -1;
+            }
+            return logits.argmax(row);
         }
+        double[] q = r.sampler.distribution(logits, row);
+        // Coupled: the very noise the target samples this position with; rejection: the draft's own.
+        int token = r.sampler.draw(q, r.position() + i,
+                sampling == SpeculativeSampling.COUPLED ? Noise.Stream.TOKEN : Noise.Stream.DRAFT);
+        if (length.pMin() > 0 && i > 0 && q[token] < length.pMin()) {
+            return -1;
+        }
+        r.q[i] = q;
+        return token;
+    }
 
-        @Override
-        public void close() {
-            seq.close();
+    @Override
+    public void keep(Row<?> row) {
+        if (row.draftable && batch.cache().length(row.slot) > row.length - 1) {
+            batch.cache().rollback(row.slot, row.length - 1);
+        }
+    }
+
+    /** The draft model's cache (for tests). */
+    KvCache cache() {
+        return batch.cache();
+    }
+
+    @Override
+    public void clear() {
+        if (batch != null) {
+            batch.clear();
+        }
+    }
+
+    @Override
+    public void release(int slot) {
+        batch.cache().rollback(slot, 0);
+    }
+
+    @Override
+    public void close() {
+        if (batch != null) {
+            batch.close();
+            batch = null;
         }
     }
 }

@@ -23,9 +23,4 @@ record Prompt(int[] tokens, int maxNewTokens) {
     int capacity() {
         return tokens.length + maxNewTokens - 1;
     }
-
-    /** Tokens per forward pass: a prefill chunk, or {@code perStep} during decoding. */
-    int stepTokens(Model model, int perStep) {
-        return Math.max(Math.min(tokens.length, model.options().prefillChunk()), perStep);
-    }
 }

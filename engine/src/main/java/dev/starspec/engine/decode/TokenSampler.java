@@ -2,55 +2,69 @@ package dev.starspec.engine.decode;
 
 import dev.starspec.engine.runtime.Logits;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
- * Chooses tokens from logits: argmax when greedy, otherwise a draw from the tempered, top-k / top-p filtered
- * softmax. The filtered distribution itself is exposed because speculative sampling compares the target's and
- * the draft's.
+ * Chooses a row's tokens from logits: argmax when greedy, otherwise a draw from the tempered, top-k / top-p
+ * filtered softmax. Draws are Gumbel-max over position-keyed {@link Noise}: the token at completion position i
+ * is {@code argmax_x log p(x) + g(i, x)}, a pure function of the row's seed, i and p. The filtered distribution
+ * itself is exposed because speculative sampling compares the target's and the draft's.
  */
-public final class TokenSampler {
+final class TokenSampler {
 
     private final Sampling sampling;
-    private final SplittableRandom random;
+    private final Noise noise;
 
-    public TokenSampler(Sampling sampling) {
+    TokenSampler(Sampling sampling) {
         this.sampling = sampling;
-        this.random = new SplittableRandom(sampling.seed());
+        this.noise = new Noise(sampling.seed());
     }
 
-    public boolean greedy() {
+    boolean greedy() {
         return sampling.greedy();
     }
 
-    public int next(Logits logits, int row) {
-        return greedy() ? logits.argmax(row) : draw(distribution(logits, row));
+    /** The token at completion position {@code position}, from logits row {@code row}. */
+    int next(Logits logits, int row, int position) {
+        return greedy() ? logits.argmax(row) : draw(distribution(logits, row), position, Noise.Stream.TOKEN);
     }
 
-    /** A uniform draw in [0, 1) from this generation's stream. */
-    public double uniform() {
-        return random.nextDouble();
+    /** A uniform draw in (0, 1) for {@code position}. */
+    double uniform(int position, Noise.Stream stream) {
+        return noise.uniform(position, stream, -1);
     }
 
-    /** Draws an index with the given probabilities (which sum to 1 up to rounding). */
-    public int draw(double[] p) {
-        double u = random.nextDouble();
-        double acc = 0;
-        int lastPositive = -1;
-        for (int i = 0; i < p.length; i++) {
-            if (p[i] > 0) {
-                acc += p[i];
-                lastPositive = i;
-                if (u < acc) {
-                    return i;
-                }
+    /**
+     * Draws an index with the given probabilities: {@code argmax_x log p[x] + g(position, stream, x)} over the
+     * x with {@code p[x] > 0}. Tokens that could not win even with the largest Gumbel value are skipped.
+     */
+    int draw(double[] p, int position, Noise.Stream stream) {
+        int first = 0;
+        for (int x = 1; x < p.length; x++) {
+            if (p[x] > p[first]) {
+                first = x;
             }
         }
-        return lastPositive; // u fell in the rounding gap at the top
+        int best = first;
+        double bestValue = Math.log(p[first]) + noise.gumbel(position, stream, first);
+        for (int x = 0; x < p.length; x++) {
+            if (p[x] <= 0 || x == first) {
+                continue;
+            }
+            double logP = Math.log(p[x]);
+            if (logP + Noise.MAX_GUMBEL < bestValue) {
+                continue;
+            }
+            double v = logP + noise.gumbel(position, stream, x);
+            if (v > bestValue || v == bestValue && x < best) {
+                best = x;
+                bestValue = v;
+            }
+        }
+        return best;
     }
 
     /** softmax(logits / T), then top-k, then top-p, renormalised. For greedy: all mass on the argmax. */
-    public double[] distribution(Logits logits, int row) {
+    double[] distribution(Logits logits, int row) {
         int vocab = logits.vocab();
         double[] p = new double[vocab];
         if (greedy()) {

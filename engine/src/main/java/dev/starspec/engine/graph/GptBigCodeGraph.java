@@ -14,13 +14,13 @@ import java.util.Map;
  * {@link Signature}:
  *
  * <pre>
- * h = wte[input_ids] + wpe[position_ids]
+ * h = wte[input_ids] + wpe[position_ids]                  every row's new tokens, one ragged sequence
  * for each block:
- *     q, k, v = split(ln_1(h) W_attn^T + b)       k, v: one head shared by all query heads (multi-query),
- *     K, V = past ++ k, past ++ v                   or one per query head (multi-head)
- *     h += softmax(q K^T / sqrt(d) + causal mask) V  W_proj^T + b
+ *     q, k, v = split(ln_1(h) W_attn^T + b)               k, v: one head shared by all query heads
+ *     K, V = cache ++ k, cache ++ v                          (multi-query), or one per query head
+ *     h += softmax(q K^T / sqrt(d) + mask) V  W_proj^T + b   per row, over its own cache and window
  *     h += gelu(ln_2(h) W_fc^T + b) W_mlp_proj^T + b
- * logits = ln_f(h[logits_from:]) wte^T               (lm_head tied to the token embedding)
+ * logits = ln_f(h[logits_index]) wte^T                   (lm_head tied to the token embedding)
  * </pre>
  *
  * How each linear layer is stored and computed is left to a {@link LinearScheme}; SmoothQuant's smoothing is
@@ -79,10 +79,17 @@ public final class GptBigCodeGraph {
     }
 
     private void forward() {
-        String ids = g.input(Signature.INPUT_IDS, INT64, "batch", "new");
-        String positions = g.input(Signature.POSITION_IDS, INT64, "batch", "new");
-        String mask = g.input(Signature.ATTENTION_MASK, INT64, "batch", "total");
-        String logitsFrom = g.input(Signature.LOGITS_FROM, INT64, 1);
+        String ids = g.input(Signature.INPUT_IDS, INT64, 1, "tokens");
+        String positions = g.input(Signature.POSITION_IDS, INT64, 1, "tokens");
+        String window = g.input(Signature.WINDOW_INDEX, INT64, "batch", "window");
+        String tokenIndex = g.input(Signature.TOKEN_INDEX, INT64, "tokens");
+        String pastLength = g.input(Signature.PAST_LENGTH, INT64, "batch");
+        String rowTokens = g.input(Signature.ROW_TOKENS, INT64, Signature.ROWS + 1);
+        String logitsIndex = g.input(Signature.LOGITS_INDEX, INT64, "rows");
+        for (int l = 0; l < c.nLayer(); l++) {
+            g.input(Signature.pastKey(l), FLOAT, "batch", "capacity", c.kvDim());
+            g.input(Signature.pastValue(l), FLOAT, "batch", "capacity", c.kvDim());
+        }
 
         String wte = g.weight("wte", weights.read("transformer.wte.weight", c.vocabSize(), c.nEmbd()),
                 c.vocabSize(), c.nEmbd());
@@ -92,77 +99,79 @@ public final class GptBigCodeGraph {
                 g.op("Gather", "embed.tokens", new String[] {wte, ids}),
                 g.op("Gather", "embed.positions", new String[] {wpe, positions})});
 
-        String bias = attentionBias(ids, mask);
+        Rows rows = new Rows(window, tokenIndex, rowTokens, attentionBias(window, pastLength));
         // The residual stream: each block's output is added to h by the next LayerNorm (a fused
         // SkipLayerNormalization that also returns the sum), so `pending` is what has yet to be added.
         String pending = null;
         for (int layer = 0; layer < c.nLayer(); layer++) {
-            String[] r = block(layer, h, pending, bias);
+            String[] r = block(layer, h, pending, rows);
             h = r[0];
             pending = r[1];
         }
         String normed = norm("transformer.ln_f", "final.ln", h, pending, null)[0];
-        String last = g.op("Slice", "final.rows", new String[] {
-                normed, logitsFrom, g.constLongs("final.rows.end", Long.MAX_VALUE), g.constLongs("final.rows.axis", 1)});
+        // [1, rows, embd]: kept three-dimensional, the shape in which ONNX Runtime's transposed-weight matmul takes
+        // its fast path for one row (as a plain [rows, embd] matrix it packs the whole 49152-wide head every pass).
+        String wanted = g.op("Gather", "final.rows", new String[] {normed, logitsIndex}, Attr.of("axis", 1L));
         // HF stores no lm_head when it is tied to wte; a stored one (untied, or a saved copy) is used as is.
         boolean explicitHead = weights.contains("lm_head.weight");
         String headName = explicitHead ? "lm_head.weight" : "transformer.wte.weight";
-        String logits = options.scheme().lmHead(g, last, explicitHead ? null : wte,
+        String logits = options.scheme().lmHead(g, wanted, explicitHead ? null : wte,
                 () -> weights.read(headName, c.vocabSize(), c.nEmbd()), c.vocabSize(), c.nEmbd());
-        if (!logits.equals(Signature.LOGITS)) {
-            g.op("Identity", Signature.LOGITS, new String[] {logits});
-        }
-        g.output(Signature.LOGITS, FLOAT, "batch", "rows", c.vocabSize());
+        g.op("Reshape", Signature.LOGITS, new String[] {logits, g.constLongs("final.logits_shape", -1, c.vocabSize())});
+        g.output(Signature.LOGITS, FLOAT, "rows", c.vocabSize());
         g.op("ArgMax", Signature.NEXT_TOKEN, new String[] {Signature.LOGITS}, Attr.of("axis", -1L), Attr.of("keepdims", 0L));
-        g.output(Signature.NEXT_TOKEN, INT64, "batch", "rows");
+        g.output(Signature.NEXT_TOKEN, INT64, "rows");
         g.op("ReduceMax", Signature.NEXT_TOKEN_PROB, new String[] {
                 g.op("Softmax", "final.probs", new String[] {Signature.LOGITS}, Attr.of("axis", -1L))},
                 Attr.of("axes", new long[] {-1}), Attr.of("keepdims", 0L));
-        g.output(Signature.NEXT_TOKEN_PROB, FLOAT, "batch", "rows");
+        g.output(Signature.NEXT_TOKEN_PROB, FLOAT, "rows");
     }
 
     /**
-     * The additive mask shared by every layer: slot s is visible to new token j when {@code s <= past + j}
-     * (causal) and {@code attention_mask[s] == 1}. Laid out as the attention's scores are: {@code [b, new*heads,
-     * total]} for multi-query, {@code [b, 1, new, total]} for multi-head.
+     * How attention finds the pass's rows: {@code window} gathers the ragged tokens into {@code [batch, window]},
+     * {@code tokens} scatters them back, {@code rowTokens} splits them per row for the cache writes, and
+     * {@code bias} is the additive mask every layer shares.
      */
-    private String attentionBias(String ids, String mask) {
-        String total = g.op("Shape", "mask.total", new String[] {mask}, Attr.of("start", 1L), Attr.of("end", 2L));
-        String fresh = g.op("Shape", "mask.new", new String[] {ids}, Attr.of("start", 1L), Attr.of("end", 2L));
-        String past = g.op("Sub", "mask.past", new String[] {total, fresh});
+    private record Rows(String window, String tokens, String rowTokens, String bias) {}
+
+    /**
+     * The additive mask over the cache's slots: new token s of row b sees slot c when {@code c <= past_length[b]
+     * + s} (its row's past and its own window up to itself: causality by absolute position). Laid out as the
+     * scores are: {@code [b, window*heads, capacity]} for multi-query, {@code [b, 1, window, capacity]} for
+     * multi-head.
+     */
+    private String attentionBias(String window, String pastLength) {
+        String capacity = g.op("Shape", "mask.capacity", new String[] {Signature.pastKey(0)}, Attr.of("start", 1L), Attr.of("end", 2L));
+        String width = g.op("Shape", "mask.width", new String[] {window}, Attr.of("start", 1L), Attr.of("end", 2L));
         String scalar = g.constLongs("mask.scalar_axis", 0);
-        String totalScalar = g.op("Squeeze", "mask.total_scalar", new String[] {total, scalar});
-        String pastScalar = g.op("Squeeze", "mask.past_scalar", new String[] {past, scalar});
-        String one = g.constLongs("mask.one", new long[] {1});
         String zero = g.constLongs("mask.zero", new long[] {0});
-        String querySlots = g.op("Range", "mask.query_slots", new String[] {pastScalar, totalScalar, one});
-        String keySlots = g.op("Range", "mask.key_slots", new String[] {zero, totalScalar, one});
-        String causal = g.op("LessOrEqual", "mask.causal", new String[] {
-                g.op("Unsqueeze", "mask.key_row", new String[] {keySlots, g.constLongs("mask.axis0", 0)}),
-                g.op("Unsqueeze", "mask.query_col", new String[] {querySlots, g.constLongs("mask.axis1", 1)})});
-        String keep = g.op("Unsqueeze", "mask.keep", new String[] {
-                g.op("Cast", "mask.bool", new String[] {mask}, Attr.of("to", (long) TensorProto.DataType.BOOL_VALUE)),
-                g.constLongs("mask.axis1b", 1)});
-        String allowed = g.op("And", "mask.allowed", new String[] {causal, keep});
+        String one = g.constLongs("mask.one", new long[] {1});
+        String slots = g.op("Range", "mask.slots", new String[] {zero,
+                g.op("Squeeze", "mask.capacity_scalar", new String[] {capacity, scalar}), one});          // [c]
+        String news = g.op("Range", "mask.news", new String[] {zero,
+                g.op("Squeeze", "mask.width_scalar", new String[] {width, scalar}), one});                // [s]
+        String last = g.op("Add", "mask.last", new String[] {                                            // [b, s, 1]
+                g.op("Unsqueeze", "mask.past", new String[] {pastLength, g.constLongs("mask.axes12", 1, 2)}),
+                g.op("Unsqueeze", "mask.offset", new String[] {news, g.constLongs("mask.axis1", 1)})});
+        String allowed = g.op("LessOrEqual", "mask.allowed", new String[] {slots, last});                  // [b, s, c]
         String bias = g.op("Where", "mask.bias3", new String[] {
-                allowed, g.constFloat("mask.open", 0f), g.constFloat("mask.closed", MASKED)}); // [b, new, total]
+                allowed, g.constFloat("mask.open", 0f), g.constFloat("mask.closed", MASKED)});
         if (!c.multiQuery()) {
             return g.op("Unsqueeze", "mask.bias", new String[] {bias, g.constLongs("mask.head_axis", 1)});
         }
-        // Each new token's row, repeated for its heads: [b, new, 1, total] -> [b, new, heads, total] -> [b, new*heads, total]
+        // Each new token's row, repeated for its heads: [b, s, 1, c] -> [b, s, heads, c] -> [b, s*heads, c]
         String perHead = g.op("Expand", "mask.per_head", new String[] {
                 g.op("Unsqueeze", "mask.bias4", new String[] {bias, g.constLongs("mask.head_axis", 2)}),
                 g.constLongs("mask.heads", 1, 1, c.nHead(), 1)});
-        String shape = g.op("Concat", "mask.shape", new String[] {g.constLongs("mask.keep_batch", 0, -1), total},
-                Attr.of("axis", 0L));
-        return g.op("Reshape", "mask.bias", new String[] {perHead, shape});
+        return g.op("Reshape", "mask.bias", new String[] {perHead,
+                g.op("Concat", "mask.shape", new String[] {g.constLongs("mask.keep_batch", 0, -1), capacity}, Attr.of("axis", 0L))});
     }
 
     /**
      * One transformer block. {@code pending} is the previous block's MLP output, not yet added to {@code h}.
      * Returns the residual stream after attention and this block's MLP output (pending for the next norm).
      */
-    private String[] block(int layer, String h, String pending, String bias) {
+    private String[] block(int layer, String h, String pending, Rows rows) {
         String hf = "transformer.h." + layer + ".";
         String at = "h." + layer + ".";
         int kv = c.kvDim();
@@ -170,66 +179,107 @@ public final class GptBigCodeGraph {
         String cAttn = at + "attn.c_attn";
         String[] n1 = norm(hf + "ln_1", at + "ln_1", h, pending, cAttn);
         h = n1[1];
-        String qkv = linear(n1[0], cAttn, hf + "attn.c_attn", c.nEmbd() + 2 * kv, c.nEmbd(), true, true);
-        String[] qkvParts = g.node("", "Split", new String[] {at + "q", Signature.newKey(layer), Signature.newValue(layer)},
+        String qkv = linear(n1[0], cAttn, hf + "attn.c_attn", c.nEmbd() + 2 * kv, c.nEmbd(), true, true, qkvRowOrder());
+        String[] parts = g.node("", "Split", new String[] {at + "q", at + "k", at + "v"},
                 new String[] {qkv, g.constLongs(at + "qkv.sizes", c.nEmbd(), kv, kv)}, Attr.of("axis", 2L));
-        g.output(Signature.newKey(layer), FLOAT, "batch", "new", kv);
-        g.output(Signature.newValue(layer), FLOAT, "batch", "new", kv);
+        String keysWritten = writeToCache(at + "k", parts[1], layer, true, rows);
+        String valuesWritten = writeToCache(at + "v", parts[2], layer, false, rows);
+        // ONNX Runtime orders nodes by data dependencies only, and attention reads the cache through the graph
+        // input: so attention's gather takes its indices through a zero computed from the writes' spare pieces,
+        // which keeps it (and everything after it) behind both writes.
+        String zero = g.op("Cast", at + "written", new String[] {
+                g.op("Mul", at + "written.zero", new String[] {
+                        g.op("Add", at + "written.sum", new String[] {keysWritten, valuesWritten}),
+                        g.constFloat(at + "written.nothing", 0f)})}, Attr.of("to", (long) INT64));
+        String window = g.op("Add", at + "window", new String[] {rows.window(), zero});
 
-        String pastK = g.input(Signature.pastKey(layer), FLOAT, "batch", "past", kv);
-        String pastV = g.input(Signature.pastValue(layer), FLOAT, "batch", "past", kv);
-        String keys = g.op("Concat", at + "keys", new String[] {pastK, qkvParts[1]}, Attr.of("axis", 1L));
-        String values = g.op("Concat", at + "values", new String[] {pastV, qkvParts[2]}, Attr.of("axis", 1L));
-
-        String attended = c.multiQuery()
-                ? multiQueryAttention(at, qkvParts[0], keys, values, bias)
-                : multiHeadAttention(at, qkvParts[0], keys, values, bias);
-        String attnOut = linear(attended, at + "attn.c_proj", hf + "attn.c_proj", c.nEmbd(), c.nEmbd(), true, false);
+        String attended = attention(at, layer, parts[0], window, rows);
+        String attnOut = linear(attended, at + "attn.c_proj", hf + "attn.c_proj", c.nEmbd(), c.nEmbd(), true, false, null);
 
         String cFc = at + "mlp.c_fc";
         String[] n2 = norm(hf + "ln_2", at + "ln_2", h, attnOut, cFc);
-        String m = linear(n2[0], cFc, hf + "mlp.c_fc", c.nInner(), c.nEmbd(), false, true);
+        String m = linear(n2[0], cFc, hf + "mlp.c_fc", c.nInner(), c.nEmbd(), false, true, null);
         m = gelu(at + "mlp.gelu", m, g.weight(cFc + ".bias", weights.read(hf + "mlp.c_fc.bias", c.nInner()), c.nInner()));
-        m = linear(m, at + "mlp.c_proj", hf + "mlp.c_proj", c.nEmbd(), c.nInner(), true, false);
+        m = linear(m, at + "mlp.c_proj", hf + "mlp.c_proj", c.nEmbd(), c.nInner(), true, false, null);
         return new String[] {n2[1], m};
     }
 
     /**
-     * Multi-query attention as StarCoder computes it: one key/value head shared by all query heads, so the
-     * queries of every head and token form one matrix {@code [b, new*heads, d]} against the keys
-     * {@code [b, total, d]}: no transposes, one matmul for the scores and one for the context.
+     * The new tokens' keys (or values), split per row into the outputs {@code new_key.<layer>.<row>}. The runtime
+     * binds each to its row's next slots of the cache that {@code past_key.<layer>} reads, so the split writes
+     * them straight into the cache before this layer's attention reads it: every key sits at its absolute
+     * position, whichever pass computed it. The last piece holds the pass's spare token (see {@link Signature});
+     * the returned sum over it (0 without one) lets later nodes depend on the writes.
      */
-    private String multiQueryAttention(String at, String q, String keys, String values, String bias) {
+    private String writeToCache(String name, String flat, int layer, boolean keys, Rows rows) {
+        String[] outs = new String[Signature.ROWS + 1];
+        for (int r = 0; r < Signature.ROWS; r++) {
+            outs[r] = keys ? Signature.newKey(layer, r) : Signature.newValue(layer, r);
+            g.output(outs[r], FLOAT, 1, keys ? "row_keys_" + r : "row_values_" + r, c.kvDim());
+        }
+        outs[Signature.ROWS] = name + ".spare";
+        g.node("", "Split", outs, new String[] {flat, rows.rowTokens()}, Attr.of("axis", 1L));
+        return g.op("ReduceSum", name + ".spare_sum", new String[] {outs[Signature.ROWS]}, Attr.of("keepdims", 0L));
+    }
+
+    /**
+     * Attention of the pass's new tokens over their rows' cache, in which this layer's new keys and values already
+     * sit at their positions: one score matmul, one softmax, one context matmul, all over the cache in place.
+     * Each token's sums run over the same slots in the same order whatever else shares the pass, and whether
+     * its predecessors were cached earlier or arrived in the same window: a row's result does not depend on how
+     * its tokens were grouped into passes (bit for bit in float32).
+     *
+     * <p>Multi-query, as StarCoder computes it: one key/value head shared by all query heads, so the queries of
+     * every head and token form one matrix {@code [b, window*heads, d]} against the keys {@code [b, capacity, d]}:
+     * no transposes. Multi-head: {@code [b, heads, window, d]} against each head's keys, which the cache (token
+     * major) has to be transposed for.
+     */
+    private String attention(String at, int layer, String q, String window, Rows rows) {
         int d = c.headDim();
-        String queries = g.op("Reshape", at + "q.rows", new String[] {q, g.constLongs(at + "q.shape", 0, -1, d)});
+        String padded = g.op("Gather", at + "q.padded", new String[] {                                  // [b, s, embd]
+                g.op("Reshape", at + "q.flat", new String[] {q, g.constLongs(at + "q.flat_shape", -1, c.nEmbd())}),
+                window});
+        String queries;
+        String keys;
+        String values;
+        if (c.multiQuery()) {
+            String rowsShape = g.constLongs(at + "mqa.rows", 0, -1, d);
+            queries = g.op("Reshape", at + "q.rows", new String[] {padded, rowsShape});                 // [b, s*heads, d]
+            keys = Signature.pastKey(layer);                                                             // [b, capacity, d]
+            values = Signature.pastValue(layer);
+        } else {
+            queries = heads(at + "q", padded, null);                                                     // [b, heads, s, d]
+            // The reshape takes its shape from the queries: a data dependency that keeps the transposes (which
+            // copy) after this layer's new keys and values have been written into the cache.
+            keys = heads(at + "k", Signature.pastKey(layer), padded);                                    // [b, heads, capacity, d]
+            values = heads(at + "v", Signature.pastValue(layer), padded);
+        }
         String scores = g.msOp("FusedMatMul", at + "scores", new String[] {queries, keys},
                 Attr.of("transB", 1L), Attr.of("alpha", (float) (1 / Math.sqrt(d))));
         String probs = g.op("Softmax", at + "probs", new String[] {
-                g.op("Add", at + "scores.masked", new String[] {scores, bias})}, Attr.of("axis", -1L));
+                g.op("Add", at + "scores.masked", new String[] {scores, rows.bias()})}, Attr.of("axis", -1L));
         String context = g.op("MatMul", at + "context", new String[] {probs, values});
-        return g.op("Reshape", at + "context.merged", new String[] {context, g.constLongs(at + "merged.shape", 0, -1, c.nEmbd())});
+        if (!c.multiQuery()) {
+            context = g.op("Transpose", at + "context.tokens", new String[] {context}, Attr.of("perm", 0, 2, 1, 3));
+        }
+        String perToken = g.op("Reshape", at + "context.padded", new String[] {context,
+                g.constLongs(at + "context.padded_shape", -1, c.nEmbd())});                     // [b*s, embd]
+        return g.op("Reshape", at + "context.merged", new String[] {
+                g.op("Gather", at + "context.ragged", new String[] {perToken, rows.tokens()}),
+                g.constLongs(at + "context.merged_shape", 1, -1, c.nEmbd())});                  // [1, tokens, embd]
     }
 
-    /** Multi-head attention: every query head has its own key/value head. */
-    private String multiHeadAttention(String at, String q, String keys, String values, String bias) {
-        int d = c.headDim();
-        String split = g.constLongs(at + "heads.shape", 0, 0, c.nHead(), d);
-        String q4 = heads(at + "q", q, split);
-        String k4 = heads(at + "k", keys, split);
-        String v4 = heads(at + "v", values, split);
-        String scores = g.msOp("FusedMatMul", at + "scores", new String[] {q4, k4},
-                Attr.of("transB", 1L), Attr.of("alpha", (float) (1 / Math.sqrt(d))));
-        String probs = g.op("Softmax", at + "probs", new String[] {
-                g.op("Add", at + "scores.masked", new String[] {scores, bias})}, Attr.of("axis", -1L));
-        String context = g.op("MatMul", at + "context", new String[] {probs, v4});
-        String merged = g.op("Transpose", at + "context.tokens", new String[] {context}, Attr.of("perm", 0, 2, 1, 3));
-        return g.op("Reshape", at + "context.merged", new String[] {merged, g.constLongs(at + "merged.shape", 0, 0, c.nEmbd())});
-    }
-
-    /** {@code [b, t, heads*d]} to {@code [b, heads, t, d]}. */
-    private String heads(String name, String x, String shape) {
-        return g.op("Transpose", name + ".heads", new String[] {g.op("Reshape", name + ".split", new String[] {x, shape})},
-                Attr.of("perm", 0, 2, 1, 3));
+    /**
+     * {@code [b, t, heads*d]} to {@code [b, heads, t, d]}. With {@code after}, the batch size is taken from that
+     * tensor's shape, so the reshape (and the transpose that copies) cannot run before it exists.
+     */
+    private String heads(String name, String x, String after) {
+        String shape = after == null ? g.constLongs(name + ".heads_shape", 0, 0, c.nHead(), c.headDim())
+                : g.op("Concat", name + ".heads_shape", new String[] {
+                        g.op("Shape", name + ".batch", new String[] {after}, Attr.of("start", 0L), Attr.of("end", 1L)),
+                        g.constLongs(name + ".heads_rest", -1, c.nHead(), c.headDim())}, Attr.of("axis", 0L));
+        String split = g.op("Reshape", name + ".split", new String[] {x, shape});
+        return g.op("Transpose", name + ".heads", new String[] {split}, Attr.of("perm", 0, 2, 1, 3));
     }
 
     private String gelu(String name, String x, String bias) {
@@ -267,17 +317,47 @@ public final class GptBigCodeGraph {
     }
 
     /**
+     * The c_attn output rows in the order the graph splits them: all queries, then all keys, then all values.
+     * Multi-query checkpoints store them so; Hugging Face's multi-head GPTBigCode interleaves them per head
+     * ({@code [heads, 3, head_dim]}: q, k, v of head 0, then of head 1, ...), so its rows are regrouped here.
+     *
+     * @return for each graph row, the checkpoint row it comes from; null when they are the same
+     */
+    private int[] qkvRowOrder() {
+        if (c.multiQuery()) {
+            return null;
+        }
+        int d = c.headDim();
+        int[] order = new int[3 * c.nEmbd()];
+        for (int part = 0; part < 3; part++) {
+            for (int head = 0; head < c.nHead(); head++) {
+                for (int i = 0; i < d; i++) {
+                    order[part * c.nEmbd() + head * d + i] = head * 3 * d + part * d + i;
+                }
+            }
+        }
+        return order;
+    }
+
+    /**
      * A linear layer read from the checkpoint and written by the scheme. Smoothing scales the weight's input
      * columns by s; the 1/s on the activation side is either already in the LayerNorm ({@code afterNorm}
      * layers) or an explicit Mul here.
+     *
+     * @param rowOrder output row i of the layer is checkpoint row rowOrder[i] (null: as stored)
      */
-    private String linear(String x, String name, String hfName, int out, int in, boolean withBias, boolean afterNorm) {
+    private String linear(String x, String name, String hfName, int out, int in, boolean withBias, boolean afterNorm,
+                          int[] rowOrder) {
         if (options.exposeLinearInputs()) {
             g.op("Identity", Signature.linearInput(name), new String[] {x});
-            g.output(Signature.linearInput(name), FLOAT, "batch", "new", in);
+            g.output(Signature.linearInput(name), FLOAT, 1, "tokens", in);
         }
         float[] w = weights.read(hfName + ".weight", out, in);
         float[] b = withBias ? weights.read(hfName + ".bias", out) : null;
+        if (rowOrder != null) {
+            w = reorderRows(w, rowOrder, in);
+            b = b == null ? null : reorderRows(b, rowOrder, 1);
+        }
         float[] s = options.smoothing().scales(name);
         if (s != null) {
             for (int o = 0; o < out; o++) {
@@ -294,5 +374,13 @@ public final class GptBigCodeGraph {
             }
         }
         return options.scheme().linear(g, x, name, w, b, out, in);
+    }
+
+    private static float[] reorderRows(float[] m, int[] order, int rowLength) {
+        float[] out = new float[m.length];
+        for (int r = 0; r < order.length; r++) {
+            System.arraycopy(m, order[r] * rowLength, out, r * rowLength, rowLength);
+        }
+        return out;
     }
 }

@@ -32,6 +32,6 @@ public interface LinearScheme {
 
     default String lmHead(GraphBuilder g, String x, String tied, Supplier<float[]> values, int vocab, int embd) {
         String head = tied != null ? tied : g.weight("lm_head.weight", values.get(), vocab, embd);
-        return g.msOp("FusedMatMul", Signature.LOGITS, new String[] {x, head}, GraphBuilder.Attr.of("transB", 1L));
+        return g.msOp("FusedMatMul", "lm_head.logits", new String[] {x, head}, GraphBuilder.Attr.of("transB", 1L));
     }
 }

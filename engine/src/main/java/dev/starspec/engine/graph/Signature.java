@@ -1,39 +1,59 @@
 package dev.starspec.engine.graph;
 
 /**
- * The contract between the graph and the runtime: one graph serves prefill, decode and speculative
- * verification.
+ * The contract between the graph and the runtime: one graph serves prefill, decode and speculative verification,
+ * for up to {@value #ROWS} sequences at once, each with its own new tokens and its own cached length.
  *
  * <pre>
- * inputs   input_ids       int64 [batch, new]          the N new tokens
- *          position_ids    int64 [batch, new]          their positions (for the learned position embedding)
- *          attention_mask  int64 [batch, past + new]   1 = attend to this slot, 0 = padding
- *          logits_from     int64 [1]                   first of the new positions whose logits are wanted
- *          past_key.i      float [batch, past, kv]     cached keys of layer i (kv = key/value heads * head_dim)
- *          past_value.i    float [batch, past, kv]
- * outputs  logits          float [batch, new - logits_from, vocab]
- *          next_token      int64 [batch, new - logits_from]          argmax of each logits row (first on ties)
- *          next_token_prob float [batch, new - logits_from]          its softmax probability (computed only if asked)
- *          new_key.i       float [batch, new, kv]      keys of the new tokens only; the caller appends them
- *          new_value.i     float [batch, new, kv]
+ * inputs   input_ids        int64 [1, tokens]      every row's new tokens, row after row (ragged: no padding),
+ *                                                  then possibly one spare token (below)
+ *          position_ids     int64 [1, tokens]      their positions within their own rows
+ *          window_index     int64 [batch, window]  row b's s-th new token, as an index into the tokens (s &lt; n_b);
+ *                                                  any valid index for s &gt;= n_b (padding: computed, never used)
+ *          token_index      int64 [tokens]         b * window + s for each token: its place in the padded layout
+ *          past_length      int64 [batch]          positions already cached for each row
+ *          row_tokens       int64 [ROWS + 1]       tokens of the pass's i-th row (n_i; 0 past the last row), then
+ *                                                  the spare tokens: the cut of each layer's new keys into rows
+ *          logits_index     int64 [rows]           the tokens whose logits are wanted
+ *          past_key.l       float [batch, capacity, kv]   the KV cache (kv = kv_heads * head_dim, token major):
+ *          past_value.l     float [batch, capacity, kv]   row b's slots [0, past_length[b]) hold its past
+ * outputs  logits           float [rows, vocab]
+ *          next_token       int64 [rows]           argmax of each logits row (first on ties)
+ *          next_token_prob  float [rows]           its softmax probability (computed only if asked)
+ *          new_key.l.i      float [1, n_i, kv]     the pass's i-th row's new keys (values): bound to that row's
+ *          new_value.l.i    float [1, n_i, kv]     next n_i slots of past_key.l (past_value.l), written in place
  * </pre>
  *
- * Greedy decoding reads {@code next_token} and never scans the 49152-wide rows itself.
+ * <p>Each layer writes its new keys and values into the cache before its attention reads the cache, so every
+ * token attends to its row's slots {@code 0 .. past_length[b] + s} at their absolute positions, in one softmax,
+ * whatever else shares the pass and however the row's tokens were split into passes. Everything but attention
+ * runs over the ragged tokens, so a pass costs what its real tokens cost; attention runs over the padded layout
+ * {@code [batch, window]}.
  *
- * <p>Causality is by slot: new token j (slot past + j) attends to slots 0..past + j. Prefill asks for one row
- * of logits, verification of K draft tokens for K + 1; the 49152-wide lm_head never runs over a whole prompt.
+ * <p>The spare token: ONNX Runtime's quantized matmul computes rows in pairs and a lone last row another way, so
+ * a row's numbers would depend on whether the pass had an odd number of tokens. The runtime keeps every pass even
+ * (one spare token, belonging to no row, when needed) and asks for an even number of logits rows.
+ *
+ * <p>Prefill asks for one row of logits, verification of K draft tokens for K + 1; the 49152-wide lm_head never
+ * runs over a whole prompt. Greedy decoding reads {@code next_token} and never scans the vocabulary itself.
  */
 public final class Signature {
     public static final String INPUT_IDS = "input_ids";
     public static final String POSITION_IDS = "position_ids";
-    public static final String ATTENTION_MASK = "attention_mask";
-    public static final String LOGITS_FROM = "logits_from";
+    public static final String WINDOW_INDEX = "window_index";
+    public static final String TOKEN_INDEX = "token_index";
+    public static final String PAST_LENGTH = "past_length";
+    public static final String ROW_TOKENS = "row_tokens";
+    public static final String LOGITS_INDEX = "logits_index";
     public static final String LOGITS = "logits";
     public static final String NEXT_TOKEN = "next_token";
     public static final String NEXT_TOKEN_PROB = "next_token_prob";
 
+    /** The most rows one pass can carry. */
+    public static final int ROWS = 64;
+
     /** Bumped whenever the inputs or outputs above change meaning; artifacts record it. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     private Signature() {}
 
@@ -45,15 +65,15 @@ public final class Signature {
         return "past_value." + layer;
     }
 
-    public static String newKey(int layer) {
-        return "new_key." + layer;
+    public static String newKey(int layer, int row) {
+        return "new_key." + layer + "." + row;
     }
 
-    public static String newValue(int layer) {
-        return "new_value." + layer;
+    public static String newValue(int layer, int row) {
+        return "new_value." + layer + "." + row;
     }
 
-    /** Calibration graphs also expose the input of every linear layer under this name. */
+    /** Calibration graphs also expose the input of every linear layer under this name ({@code [1, tokens, in]}). */
     public static String linearInput(String linear) {
         return "input_of." + linear;
     }

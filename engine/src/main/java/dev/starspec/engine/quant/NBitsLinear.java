@@ -4,7 +4,6 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.starspec.engine.graph.GraphBuilder;
 import dev.starspec.engine.graph.GraphBuilder.Attr;
 import dev.starspec.engine.graph.LinearScheme;
-import dev.starspec.engine.graph.Signature;
 import java.util.function.Supplier;
 
 /**
@@ -57,7 +56,7 @@ public final class NBitsLinear implements LinearScheme {
         if (!quantizeLmHead) {
             return LinearScheme.super.lmHead(g, x, tied, values, vocab, embd);
         }
-        return matMulNBits(g, x, "lm_head", Signature.LOGITS,
+        return matMulNBits(g, x, "lm_head", "lm_head.logits",
                 RoundToNearest.quantize(values.get(), vocab, embd, bits, blockSize, symmetric), "");
     }
 

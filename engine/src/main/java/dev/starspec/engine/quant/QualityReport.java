@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.starspec.engine.runtime.Logits;
 import dev.starspec.engine.runtime.Model;
-import dev.starspec.engine.runtime.Sequence;
+import dev.starspec.engine.runtime.Batch;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -42,9 +42,12 @@ public record QualityReport(int texts, long positions, double meanRelativeLogitE
             }
             used++;
             int n = ids.length;
-            try (Sequence f = reference.newSequence(memory, n, n, n); Sequence q = quantized.newSequence(memory, n, n, n)) {
-                Logits lf = f.forward(ids, 0, n, 0);
-                Logits lq = q.forward(ids, 0, n, 0);
+            Batch.Limits whole = new Batch.Limits(1, n, n, n);
+            try (Batch f = reference.newBatch(memory, whole); Batch q = quantized.newBatch(memory, whole)) {
+                f.add(0, ids, 0, n, 0);
+                q.add(0, ids, 0, n, 0);
+                Logits lf = f.run(false);
+                Logits lq = q.run(false);
                 for (int t = 0; t < n; t++) {
                     float[] a = lf.row(t);
                     float[] b = lq.row(t);

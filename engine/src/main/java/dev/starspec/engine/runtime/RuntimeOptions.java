@@ -9,7 +9,7 @@ package dev.starspec.engine.runtime;
  * @param prefillChunk prompt tokens per forward pass during prefill; bounds the attention scores' memory
  *     ({@code heads * chunk * context} floats) on long prompts
  */
-public record RuntimeOptions(int threads, boolean spinning, int prefillChunk) {
+public record RuntimeOptions(int threads, boolean spinning, int prefillChunk) implements java.io.Serializable {
 
     public RuntimeOptions {
         if (threads <= 0) {

@@ -33,8 +33,8 @@ class DraftCompatibilityTest {
     void draftWithAnotherVocabularyIsRefused() {
         try (Model target = Model.load(TestArtifacts.tinyTarget(), RuntimeOptions.defaults());
              Model draft = Model.load(TestArtifacts.convert(model("small", 300), tmp.resolve("a")), RuntimeOptions.defaults())) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SpeculativeDecoder(
-                    target, new ModelDrafter(draft), DraftLength.fixed(4), OffHeapMemory.root(), ContextPolicy.ERROR));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Decoder.create(
+                    target, new Draft.OfModel(draft), DecodeOptions.sequential(DraftLength.fixed(4)), OffHeapMemory.root()));
             assertTrue(e.getMessage().contains("tokenizer") && e.getMessage().contains("300"), e.getMessage());
         }
     }
@@ -49,8 +49,8 @@ class DraftCompatibilityTest {
         Files.writeString(b.resolve("tokenizer.json"), json);
         try (Model target = Model.load(TestArtifacts.convert(a, tmp.resolve("ta")), RuntimeOptions.defaults());
              Model draft = Model.load(TestArtifacts.convert(b, tmp.resolve("tb")), RuntimeOptions.defaults())) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SpeculativeDecoder(
-                    target, new ModelDrafter(draft), DraftLength.fixed(4), OffHeapMemory.root(), ContextPolicy.ERROR));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Decoder.create(
+                    target, new Draft.OfModel(draft), DecodeOptions.sequential(DraftLength.fixed(4)), OffHeapMemory.root()));
             assertTrue(e.getMessage().contains("fingerprint"), e.getMessage());
         }
     }

@@ -6,7 +6,7 @@ import dev.starspec.engine.runtime.Logits;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
-import dev.starspec.engine.runtime.Sequence;
+import dev.starspec.engine.runtime.Batch;
 import dev.starspec.engine.testing.TestArtifacts;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,9 +20,9 @@ class TokenSamplerTest {
         "2.0, 1.0, 20000"})
     void nucleusMatchesAFullSort(double temperature, double topP, int topK) {
         try (Model m = Model.load(TestArtifacts.tinyTarget(), RuntimeOptions.defaults());
-             Sequence s = m.newSequence(OffHeapMemory.root(), 32, 32, 1)) {
+             Batch s = m.newBatch(OffHeapMemory.root(), new Batch.Limits(1, 32, 32, 1))) {
             int[] prompt = m.tokenizer().encode("def parse(line):\n    parts = line.split(");
-            Logits logits = s.prefill(prompt, 0, prompt.length);
+            Logits logits = s.prefill(0, prompt, 0, prompt.length, 32);
             double[] got = new TokenSampler(new Sampling(temperature, topP, topK, 0)).distribution(logits, 0);
             double[] want = naive(logits.row(0), temperature, topP, topK);
             for (int t = 0; t < want.length; t++) {

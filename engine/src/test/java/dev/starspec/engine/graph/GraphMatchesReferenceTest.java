@@ -9,7 +9,7 @@ import dev.starspec.engine.checkpoint.ModelConfig;
 import dev.starspec.engine.runtime.Logits;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.RuntimeOptions;
-import dev.starspec.engine.runtime.Sequence;
+import dev.starspec.engine.runtime.Batch;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.testing.RandomCheckpoint;
 import dev.starspec.engine.testing.ReferenceGptBigCode;
@@ -50,8 +50,9 @@ class GraphMatchesReferenceTest {
         double[][] expected = new ReferenceGptBigCode(config, weights).logits(tokens);
 
         try (Model model = Model.load(artifact, RuntimeOptions.defaults());
-             Sequence seq = model.newSequence(OffHeapMemory.root(), 32, 32, 32)) {
-            Logits got = seq.forward(tokens, 0, tokens.length, 0);
+             Batch seq = model.newBatch(OffHeapMemory.root(), new Batch.Limits(1, 32, 32, 32))) {
+            seq.add(0, tokens, 0, tokens.length, 0);
+            Logits got = seq.run(false);
             double scale = 0;
             double worst = 0;
             for (int t = 0; t < tokens.length; t++) {

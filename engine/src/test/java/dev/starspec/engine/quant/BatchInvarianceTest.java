@@ -10,7 +10,7 @@ import dev.starspec.engine.graph.LinearScheme;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
-import dev.starspec.engine.runtime.Sequence;
+import dev.starspec.engine.runtime.Batch;
 import dev.starspec.engine.testing.DirectSession;
 import dev.starspec.engine.testing.RandomCheckpoint;
 import dev.starspec.engine.testing.TestArtifacts;
@@ -68,13 +68,16 @@ class BatchInvarianceTest {
         Artifact a = model(scheme);
         int[] prompt = new Random(2).ints(10, 0, 300).toArray();
         int[] next = new Random(3).ints(8, 0, 300).toArray();
+        Batch.Limits limits = new Batch.Limits(1, 32, 16, 8);
         try (Model m = Model.load(a, RuntimeOptions.defaults());
-             Sequence one = m.newSequence(OffHeapMemory.root(), 32, 16, 8);
-             Sequence eight = m.newSequence(OffHeapMemory.root(), 32, 16, 8)) {
-            one.prefill(prompt, 0, prompt.length);
-            eight.prefill(prompt, 0, prompt.length);
-            float[] single = one.forward(next, 0, 1, 0).row(0);
-            float[] first = eight.forward(next, 0, 8, 0).row(0);
+             Batch one = m.newBatch(OffHeapMemory.root(), limits);
+             Batch eight = m.newBatch(OffHeapMemory.root(), limits)) {
+            one.prefill(0, prompt, 0, prompt.length, 16);
+            eight.prefill(0, prompt, 0, prompt.length, 16);
+            one.add(0, next, 0, 1, 0);
+            float[] single = one.run(false).row(0);
+            eight.add(0, next, 0, 8, 0);
+            float[] first = eight.run(false).row(0);
             assertRelativelyEqual(single, first, 1e-5, scheme.name() + " 1 vs 8 tokens");
         }
     }

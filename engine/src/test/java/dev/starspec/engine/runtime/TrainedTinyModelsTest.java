@@ -45,8 +45,8 @@ class TrainedTinyModelsTest {
             }
         }
         try (Model model = Model.load(artifact, RuntimeOptions.defaults());
-             Sequence seq = model.newSequence(OffHeapMemory.root(), ids.length + 16, 512, 1)) {
-            Logits logits = seq.prefill(ids, 0, ids.length);
+             Batch seq = model.newBatch(OffHeapMemory.root(), new Batch.Limits(1, ids.length + 16, 512, 1))) {
+            Logits logits = seq.prefill(0, ids, 0, ids.length, 512);
             int[] top5 = ints(expected.path("top5_ids"));
             for (int k = 0; k < 5; k++) {
                 assertEquals(expected.path("top5_logits").get(k).asDouble(), logits.get(0, top5[k]), 2e-4,
@@ -60,7 +60,8 @@ class TrainedTinyModelsTest {
             int[] greedy = new int[16];
             for (int step = 0; step < 16; step++) {
                 greedy[step] = logits.argmax(0);
-                logits = seq.forward(greedy, step, 1, 0);
+                seq.add(0, greedy, step, 1, 0);
+                logits = seq.run(false);
             }
             assertArrayEquals(ints(expected.path("greedy16_ids")), greedy);
             assertEquals(expected.path("greedy16_text").asText(), model.tokenizer().decode(greedy));

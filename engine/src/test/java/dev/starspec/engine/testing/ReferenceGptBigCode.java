@@ -40,9 +40,21 @@ public final class ReferenceGptBigCode {
             double[][] v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] qkv = linear(layerNorm(h[t], p + "ln_1"), p + "attn.c_attn", e + 2 * kv, e);
-                q[t] = java.util.Arrays.copyOfRange(qkv, 0, e);
-                k[t] = java.util.Arrays.copyOfRange(qkv, e, e + kv);
-                v[t] = java.util.Arrays.copyOfRange(qkv, e + kv, e + 2 * kv);
+                if (c.multiQuery()) {
+                    q[t] = java.util.Arrays.copyOfRange(qkv, 0, e);
+                    k[t] = java.util.Arrays.copyOfRange(qkv, e, e + kv);
+                    v[t] = java.util.Arrays.copyOfRange(qkv, e + kv, e + 2 * kv);
+                } else {
+                    // Hugging Face's multi-head layout: per head, its query, key and value ([heads, 3, head_dim]).
+                    q[t] = new double[e];
+                    k[t] = new double[kv];
+                    v[t] = new double[kv];
+                    for (int head = 0; head < c.nHead(); head++) {
+                        System.arraycopy(qkv, head * 3 * d, q[t], head * d, d);
+                        System.arraycopy(qkv, head * 3 * d + d, k[t], head * d, d);
+                        System.arraycopy(qkv, head * 3 * d + 2 * d, v[t], head * d, d);
+                    }
+                }
             }
             for (int t = 0; t < n; t++) {
                 double[] context = new double[e];

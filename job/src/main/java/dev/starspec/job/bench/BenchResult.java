@@ -11,11 +11,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param tpotOverFloor median over runs of TPOT / (decodeBytes / that run's bandwidth)
  * @param acceptance draft tokens accepted / proposed, NaN without a draft
  * @param tokensPerPass tokens produced per target pass after the prompt (1 without a draft)
+ * @param proposalsPerPass draft tokens a verification pass checked, on average (0 without a draft)
+ * @param draftPassesPerPass draft model passes per target pass (0 without a draft model)
  * @param peakResidentBytes the process's peak resident memory so far (VmHWM)
  */
 public record BenchResult(String model, String draft, int promptTokens, double newTokens, double ttftMs,
                           double tpotMs, long decodeBytes, double bandwidthGBs, double tpotOverFloor, double acceptance,
-                          double tokensPerPass, long peakResidentBytes) {
+                          double tokensPerPass, double proposalsPerPass, double draftPassesPerPass, long peakResidentBytes) {
 
     public static final String HEADER = String.format("%-44s %7s %9s %7s %9s %9s %10s %9s %9s %9s",
             "model", "prompt", "GB/token", "GB/s", "floor ms", "TPOT ms", "TPOT/floor", "TTFT ms", "tokens/s", "peak RSS");

@@ -6,10 +6,11 @@ import dev.starspec.engine.decode.GenerationRequest;
 import dev.starspec.engine.decode.Sampling;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.job.humaneval.Problem;
-import java.util.Arrays;
+import dev.starspec.udfs.OutputRow;
+import dev.starspec.udfs.OutputStats;
 import java.util.List;
 
-/** Runs one decoder over fixed prompts: warm-up runs, then measured runs, reported as medians. */
+/** Runs one decoder over fixed prompts, one at a time: warm-up runs, then measured runs, reported as medians. */
 public final class Benchmark {
 
     private final List<Problem> problems;
@@ -17,62 +18,53 @@ public final class Benchmark {
     private final int newTokens;
     private final int warmup;
     private final int runs;
+    private final Sampling sampling;
 
-    public Benchmark(List<Problem> problems, int promptTokens, int newTokens, int warmup, int runs) {
+    /** @param sampling greedy, or sampled (run i with seed i, so every configuration sees the same draws) */
+    public Benchmark(List<Problem> problems, int promptTokens, int newTokens, int warmup, int runs, Sampling sampling) {
         this.problems = problems;
         this.promptTokens = promptTokens;
         this.newTokens = newTokens;
         this.warmup = warmup;
         this.runs = runs;
+        this.sampling = sampling;
     }
 
     /**
      * Memory bandwidth on a shared machine moves between regimes (measured here: ~47 and ~80 GB/s, minutes
      * apart), so the floor is measured right before every run and each run is compared with its own floor.
      */
-    public BenchResult run(Decoder decoder, Model target, java.util.function.DoubleSupplier bandwidth) {
+    public BenchResult run(Decoder decoder, java.util.function.DoubleSupplier bandwidth) {
+        Model target = decoder.target();
         List<String> prompts = BenchPrompts.make(target.tokenizer(), problems, promptTokens, warmup + runs);
-        double[] ttft = new double[runs];
-        double[] tpot = new double[runs];
+        long bytes = target.artifact().manifest().quantization().parameters().path("decode_bytes_per_token").asLong();
+        OutputStats stats = new OutputStats();
         double[] gbs = new double[runs];
         double[] ratio = new double[runs];
-        long bytes = target.artifact().manifest().quantization().parameters().path("decode_bytes_per_token").asLong();
-        long proposed = 0;
-        long accepted = 0;
         long passes = 0;
-        int generated = 0;
+        long draftPasses = 0;
         int promptSeen = 0;
         for (int i = 0; i < warmup + runs; i++) {
             double bw = i >= warmup ? bandwidth.getAsDouble() : 0;
-            Generation g = decoder.generate(new GenerationRequest(prompts.get(i), newTokens, List.of(), Sampling.GREEDY));
-            if (i >= warmup) {
-                int r = i - warmup;
-                ttft[r] = g.ttftMs();
-                tpot[r] = g.tpotMs();
-                gbs[r] = bw;
-                ratio[r] = g.tpotMs() / (bytes / (bw * 1e9) * 1e3);
-                generated += g.completionTokens();
-                promptSeen = g.promptTokens();
-                if (g.draft() != null) {
-                    proposed += g.draft().proposed();
-                    accepted += g.draft().accepted();
-                    passes += g.draft().targetPasses();
-                } else {
-                    passes += g.completionTokens() - 1;
-                }
+            Sampling s = new Sampling(sampling.temperature(), sampling.topP(), sampling.topK(), i);
+            Generation g = decoder.generate(new GenerationRequest(prompts.get(i), newTokens, List.of(), s));
+            if (i < warmup) {
+                continue;
             }
+            int r = i - warmup;
+            stats.add(OutputRow.of(null, prompts.get(i), g, decoder.targetId(), decoder.draftId(), 0));
+            gbs[r] = bw;
+            ratio[r] = g.tpotMs() / (bytes / (bw * 1e9) * 1e3);
+            promptSeen = g.promptTokens();
+            passes += g.targetPasses();
+            draftPasses += g.draft() == null ? 0 : g.draft().draftPasses();
         }
+        long generated = stats.completionTokens();
         return new BenchResult(decoder.targetId(), decoder.draftId(), promptSeen, generated / (double) runs,
-                median(ttft), median(tpot), bytes, median(gbs), median(ratio),
-                proposed == 0 ? Double.NaN : (double) accepted / proposed,
-                passes == 0 ? Double.NaN : (generated - runs) / (double) passes, PeakMemory.residentBytes());
-    }
-
-    static double median(double[] values) {
-        double[] v = Arrays.stream(values).filter(d -> !Double.isNaN(d)).sorted().toArray();
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+                stats.ttftMs().median(), stats.tpotMs().median(), bytes, OutputStats.Distribution.of(gbs).median(),
+                OutputStats.Distribution.of(ratio).median(), stats.acceptance(),
+                passes == 0 ? Double.NaN : (generated - runs) / (double) passes,
+                passes == 0 ? Double.NaN : stats.proposed() / (double) passes,
+                passes == 0 ? Double.NaN : draftPasses / (double) passes, PeakMemory.residentBytes());
     }
 }

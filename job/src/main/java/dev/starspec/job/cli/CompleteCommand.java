@@ -1,10 +1,9 @@
 package dev.starspec.job.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.starspec.engine.decode.Decoder;
 import dev.starspec.engine.decode.Generation;
 import dev.starspec.engine.decode.GenerationRequest;
+import dev.starspec.udfs.OutputRow;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,7 +39,7 @@ public final class CompleteCommand implements Callable<Integer> {
         Decoder d = decoder.decoder();
         Generation g = d.generate(new GenerationRequest(prompt, maxNewTokens, stops, decoder.sampling()));
         if (json) {
-            System.out.println(toJson(g, d).toString());
+            System.out.println(OutputRow.of(null, prompt, g, d.targetId(), d.draftId(), 0).toJson().toString());
         } else {
             System.out.println(prompt + g.completion());
             System.out.println("---");
@@ -61,30 +60,8 @@ public final class CompleteCommand implements Callable<Integer> {
         if (g.draft() != null) {
             s.append(String.format(" | draft accepted %d/%d (%.0f%%, %.2f a pass), %d target and %d draft passes",
                     g.draft().accepted(), g.draft().proposed(), 100 * g.draft().acceptanceRate(),
-                    g.draft().meanAcceptedLength(), g.draft().targetPasses(), g.draft().draftPasses()));
+                    g.draft().meanAcceptedLength(), g.targetPasses(), g.draft().draftPasses()));
         }
         return s.toString();
-    }
-
-    static ObjectNode toJson(Generation g, Decoder d) {
-        ObjectNode n = new ObjectMapper().createObjectNode();
-        n.put("model", d.targetId());
-        n.put("draft", d.draftId());
-        n.put("completion", g.completion());
-        n.put("finish_reason", g.finishReason().label());
-        n.put("prompt_tokens", g.promptTokens());
-        n.put("completion_tokens", g.completionTokens());
-        n.put("ttft_ms", g.ttftMs());
-        n.put("tpot_ms", g.tpotMs());
-        n.put("total_ms", g.totalMs());
-        if (g.draft() != null) {
-            n.put("draft_tokens_proposed", g.draft().proposed());
-            n.put("draft_tokens_accepted", g.draft().accepted());
-            n.put("acceptance_rate", g.draft().acceptanceRate());
-            n.put("target_passes", g.draft().targetPasses());
-            n.put("draft_passes", g.draft().draftPasses());
-            n.put("mean_accepted_length", g.draft().meanAcceptedLength());
-        }
-        return n;
     }
 }

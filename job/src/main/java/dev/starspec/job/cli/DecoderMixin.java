@@ -2,18 +2,19 @@ package dev.starspec.job.cli;
 
 import dev.starspec.engine.decode.Decoder;
 import dev.starspec.engine.decode.Sampling;
-import dev.starspec.engine.runtime.RuntimeOptions;
 import dev.starspec.job.Bundled;
 import dev.starspec.udfs.GenerationConfig;
 import dev.starspec.udfs.ModelRegistry;
+import dev.starspec.udfs.ModelSpec;
+import dev.starspec.udfs.RequestDefaults;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Which model decodes and how: target, draft, quantization, sampling, context policy, runtime. The decoder is
- * built by the same registry the Spark job uses, so {@code complete} and {@code generate} agree on every option.
+ * Which model decodes one prompt and how: target, draft, quantization, sampling, context policy, runtime. The decoder
+ * is built by the same registry the Spark job uses, so {@code complete} and {@code generate} agree on every option.
  */
 public final class DecoderMixin {
 
@@ -28,7 +29,10 @@ public final class DecoderMixin {
     String draft;
 
     @Mixin
-    SpeculationMixin speculation;
+    DecodingMixin decoding;
+
+    @Mixin
+    DraftLengthMixin draftLength;
 
     @Mixin
     SamplingMixin sampling;
@@ -40,17 +44,12 @@ public final class DecoderMixin {
         return sampling.sampling();
     }
 
-    /**
-     * The decoder these options describe; its models come from (and stay in) the process's registry. Per-request
-     * settings (max new tokens, stops) are given with each request, so the configuration's are placeholders.
-     */
+    /** The decoder these options describe, one row at a time; its models come from (and stay in) the registry. */
     public Decoder decoder() {
-        RuntimeOptions options = runtime.options();
         GenerationConfig config = new GenerationConfig(
-                (model != null ? model : Bundled.tinyTarget()).toString(), quant, draft, speculation.draftQuant,
-                speculation.draftTokens, speculation.draftAdaptive, speculation.draftPMin, speculation.lookupNgram,
-                options.threads(), options.spinning(), runtime.offHeapBytes(), options.prefillChunk(), sampling.policy(),
-                1, sampling.temperature, sampling.topP, sampling.topK, sampling.seed, List.of());
+                new ModelSpec((model != null ? model : Bundled.tinyTarget()).toString(), quant), decoding.draft(draft),
+                decoding.options(1, draftLength, sampling.policy()), runtime.options(), runtime.offHeapBytes(),
+                new RequestDefaults(1, sampling.temperature, sampling.topP, sampling.topK, sampling.seed, List.of()));
         return ModelRegistry.decoder(config);
     }
 }

@@ -6,6 +6,8 @@ import dev.starspec.job.generate.GenerateJob;
 import dev.starspec.job.generate.JobSummary;
 import dev.starspec.job.generate.PromptSource;
 import dev.starspec.udfs.GenerationConfig;
+import dev.starspec.udfs.ModelSpec;
+import dev.starspec.udfs.RequestDefaults;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,8 +63,16 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "rows per committed batch; an interrupted job keeps its finished batches (default ${DEFAULT-VALUE})")
     int batchRows;
 
+    @Option(names = "--batch-size", defaultValue = "auto",
+            description = "rows each task decodes at once: a number, or auto (chosen from the models' measured pass costs "
+                    + "and the cache memory; default ${DEFAULT-VALUE}); 1 decodes one prompt at a time")
+    String batchSize;
+
     @Mixin
-    SpeculationMixin speculation;
+    DecodingMixin decoding;
+
+    @Mixin
+    DraftLengthMixin draftLength;
 
     @Mixin
     SamplingMixin sampling;
@@ -76,12 +86,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         GenerationConfig config = new GenerationConfig(
-                target != null ? target : Bundled.tinyTarget().toString(), targetQuant,
-                draft != null ? draft : Bundled.tinyDraft().toString(), speculation.draftQuant,
-                speculation.draftTokens, speculation.draftAdaptive, speculation.draftPMin, speculation.lookupNgram,
-                runtime.options().threads(), runtime.spin, runtime.offHeapBytes(), runtime.prefillChunk, sampling.policy(),
-                maxNewTokens, sampling.temperature, sampling.topP, sampling.topK, sampling.seed,
-                noStop ? List.of() : stop != null ? stop : GenerationRequest.HUMANEVAL_STOPS);
+                new ModelSpec(target != null ? target : Bundled.tinyTarget().toString(), targetQuant),
+                decoding.draft(draft != null ? draft : Bundled.tinyDraft().toString()),
+                decoding.options(DecodingMixin.batchSize(batchSize), draftLength, sampling.policy()), runtime.options(),
+                runtime.offHeapBytes(), new RequestDefaults(maxNewTokens, sampling.temperature, sampling.topP, sampling.topK,
+                        sampling.seed, noStop ? List.of() : stop != null ? stop : GenerationRequest.HUMANEVAL_STOPS));
         String in = input != null ? input : Bundled.samplePrompts().toString();
         GenerateJob job = new GenerateJob(config, in, PromptSource.detect(in, inputKind), fim, output,
                 mode.equalsIgnoreCase("resume"), partitions, batchRows, master, runtime.threads == null);

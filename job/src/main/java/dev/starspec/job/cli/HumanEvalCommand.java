@@ -51,6 +51,11 @@ public final class HumanEvalCommand implements Callable<Integer> {
     @Option(names = "--draft-tokens", defaultValue = "5", description = "K for draft configurations (default ${DEFAULT-VALUE})")
     int draftTokens;
 
+    @Option(names = "--batch-size", defaultValue = "1",
+            description = "rows each task decodes at once (default ${DEFAULT-VALUE}: single-stream latency, as the study "
+                    + "measured it); a number or auto for a throughput sweep")
+    String batchSize;
+
     @Option(names = "--problems", description = "HumanEval problems (default: the bundled HumanEval.jsonl.gz)")
     Path problems;
 
@@ -80,7 +85,8 @@ public final class HumanEvalCommand implements Callable<Integer> {
                 configs.stream().map(SweepConfig::parse).toList(),
                 new HumanEvalSweep.Models(targetCheckpoint != null ? targetCheckpoint : Bundled.tinyTarget().toString(),
                         draftCheckpoint != null ? draftCheckpoint : Bundled.tinyDraft().toString(), targetArtifacts, draftArtifacts),
-                new HumanEvalSweep.Settings(samples, temperature, topP, maxNewTokens, draftTokens, timeout, threads, partitions, master),
+                new HumanEvalSweep.Settings(samples, temperature, topP, maxNewTokens, draftTokens,
+                        DecodingMixin.batchSize(batchSize), timeout, threads, partitions, master),
                 chosen, output);
         List<ConfigResult> results = sweep.run(System.out::println);
         System.out.println();

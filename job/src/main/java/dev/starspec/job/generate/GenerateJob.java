@@ -3,7 +3,8 @@ package dev.starspec.job.generate;
 import static org.apache.spark.sql.functions.col;
 
 import dev.starspec.engine.artifact.Artifact;
-import dev.starspec.engine.decode.PromptLookupDrafter;
+import dev.starspec.engine.decode.DecodeOptions;
+import dev.starspec.udfs.DraftSpec;
 import dev.starspec.udfs.GeneratePartition;
 import dev.starspec.udfs.GenerationConfig;
 import dev.starspec.udfs.InputRow;
@@ -70,7 +71,7 @@ public final class GenerateJob {
         int slots = Math.max(1, spark.sparkContext().defaultParallelism() / taskCpus);
         boolean local = spark.sparkContext().isLocal();
         GenerationConfig c = threadsFromSpark
-                ? config.withThreads(local ? Runtime.getRuntime().availableProcessors() / slots : taskCpus) : config;
+                ? config.withThreads(Math.max(1, local ? Runtime.getRuntime().availableProcessors() / slots : taskCpus)) : config;
         checkModelsOnDriver(c, local, log);
 
         GeneratePartition.Progress progress = GeneratePartition.Progress.register(spark.sparkContext());
@@ -85,8 +86,10 @@ public final class GenerateJob {
         long batches = (total + batchRows - 1) / batchRows;
         int parts = partitions != null ? partitions : 2 * slots;
         log.accept(String.format("starspec: %d prompts to generate (%s) in %d batch(es) of up to %d rows, %d partitions each, "
-                + "%d task slot(s) x %d threads%s", total, kind.name().toLowerCase(), batches, batchRows, parts, slots,
-                c.threads(), resume && outputExists ? ", resuming " + output : ""));
+                + "%d task slot(s) x %d threads, decoding %s rows at once%s", total, kind.name().toLowerCase(), batches,
+                batchRows, parts, slots, c.runtime().threads(),
+                c.decode().batchSize() == DecodeOptions.AUTO_BATCH ? "auto" : Integer.toString(c.decode().batchSize()),
+                resume && outputExists ? ", resuming " + output : ""));
         for (long b = 0; b < batches; b++) {
             Dataset<Row> wave = numbered.where(col("_batch").equalTo(b)).drop("_batch");
             Dataset<Row> rows = wave.repartition(parts)
@@ -101,9 +104,17 @@ public final class GenerateJob {
             spark.createDataFrame(List.of(), OutputRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
         }
         JobSummary summary = JobSummary.of(spark.read().parquet(output), progress, (System.nanoTime() - start) / 1e9,
-                slots, c.target(), c.draft());
+                slots, c.target().location(), c.draft().describe(), batchDescription(c, local));
         writeSummary(spark, summary);
         return summary;
+    }
+
+    /** The batch size as configured; in local mode the automatic choice is known here (the driver decodes). */
+    private static String batchDescription(GenerationConfig c, boolean local) {
+        if (c.decode().batchSize() != DecodeOptions.AUTO_BATCH) {
+            return Integer.toString(c.decode().batchSize());
+        }
+        return local ? "auto (" + ModelRegistry.decoder(c).batchSize() + ")" : "auto";
     }
 
     /** Prompts with a batch number, assigned by position so that every batch is a fixed set of rows. */
@@ -123,8 +134,12 @@ public final class GenerateJob {
             ModelRegistry.decoder(c);
             return;
         }
-        for (String location : new String[] {c.target(), c.draft()}) {
-            if (location == null || location.equals(PromptLookupDrafter.ID) || location.contains("://")) {
+        List<String> locations = new java.util.ArrayList<>(List.of(c.target().location()));
+        if (c.draft() instanceof DraftSpec.Model m) {
+            locations.add(m.model().location());
+        }
+        for (String location : locations) {
+            if (location.contains("://")) {
                 continue;
             }
             java.nio.file.Path p = java.nio.file.Path.of(location);

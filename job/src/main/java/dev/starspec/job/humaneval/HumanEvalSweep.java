@@ -4,8 +4,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.starspec.engine.decode.ContextPolicy;
 import dev.starspec.engine.decode.GenerationRequest;
-import dev.starspec.engine.decode.PromptLookupDrafter;
+import dev.starspec.engine.decode.DecodeOptions;
+import dev.starspec.engine.decode.DraftLength;
+import dev.starspec.engine.decode.SpeculativeSampling;
+import dev.starspec.engine.runtime.RuntimeOptions;
+import dev.starspec.udfs.DraftSpec;
+import dev.starspec.udfs.ModelSpec;
+import dev.starspec.udfs.RequestDefaults;
 import dev.starspec.job.generate.GenerateJob;
+import dev.starspec.job.generate.JobSummary;
 import dev.starspec.job.generate.PromptSource;
 import dev.starspec.job.generate.SparkSessions;
 import dev.starspec.job.report.ConfigResult;
@@ -47,8 +54,13 @@ public final class HumanEvalSweep {
         }
     }
 
-    /** How to generate and score. */
-    public record Settings(int samples, double temperature, double topP, int maxNewTokens, int draftTokens,
+    /**
+     * How to generate and score.
+     *
+     * @param batchSize rows each task decodes at once: 1 (the default) measures single-stream latency as the study
+     *     does; more (or {@link DecodeOptions#AUTO_BATCH}) measures throughput
+     */
+    public record Settings(int samples, double temperature, double topP, int maxNewTokens, int draftTokens, int batchSize,
                            double timeoutSeconds, Integer threads, Integer partitions, String master) {}
 
     private final List<SweepConfig> configs;
@@ -82,14 +94,14 @@ public final class HumanEvalSweep {
                     + settings.samples() + " sample(s)");
             Path dir = output.resolve(c.folder());
             String generations = dir.resolve("generations.parquet").toString();
-            new GenerateJob(generationConfig(c), input.toString(), PromptSource.Kind.JSONL, false, generations, false,
-                    settings.partitions(), Integer.MAX_VALUE, settings.master(), settings.threads() == null).run(log);
+            JobSummary job = new GenerateJob(generationConfig(c), input.toString(), PromptSource.Kind.JSONL, false, generations,
+                    false, settings.partitions(), Integer.MAX_VALUE, settings.master(), settings.threads() == null).run(log);
             Dataset<Row> gen = spark.read().parquet(generations);
             Dataset<Row> scored = gen.mapPartitions(new ExecutePrograms(byTask, settings.timeoutSeconds()),
                     Encoders.row(ExecutePrograms.schema(OutputRow.SCHEMA)));
             String resultsPath = dir.resolve("results.parquet").toString();
             scored.write().mode(SaveMode.Overwrite).parquet(resultsPath);
-            ConfigResult r = collect(c, spark.read().parquet(resultsPath).collectAsList());
+            ConfigResult r = collect(c, job.batchSize(), spark.read().parquet(resultsPath).collectAsList());
             writeGenerationsJson(dir, r);
             log.accept(String.format("humaneval: %s pass@1 %.2f%%", c.name(), 100 * r.passAt(1)));
             results.add(r);
@@ -101,14 +113,21 @@ public final class HumanEvalSweep {
     }
 
     GenerationConfig generationConfig(SweepConfig c) {
-        String draft = c.promptLookup() ? PromptLookupDrafter.ID : c.draftQuant() == null ? null : models.draft(c.draftQuant());
         boolean targetIsArtifact = models.targetArtifacts().containsKey(c.targetQuant());
-        boolean draftIsArtifact = c.draftQuant() != null && models.draftArtifacts().containsKey(c.draftQuant());
+        DraftSpec draft = new DraftSpec.None();
+        if (c.promptLookup()) {
+            draft = new DraftSpec.PromptLookup(3);
+        } else if (c.draftQuant() != null) {
+            boolean draftIsArtifact = models.draftArtifacts().containsKey(c.draftQuant());
+            draft = new DraftSpec.Model(new ModelSpec(models.draft(c.draftQuant()), draftIsArtifact ? null : c.draftQuant()));
+        }
         int cores = Runtime.getRuntime().availableProcessors();
-        return new GenerationConfig(models.target(c.targetQuant()), targetIsArtifact ? null : c.targetQuant(),
-                draft, draftIsArtifact || c.promptLookup() ? null : c.draftQuant(), settings.draftTokens(), true, 0, 3,
-                settings.threads() != null ? settings.threads() : cores, true, 4L << 30, 512, ContextPolicy.ERROR,
-                settings.maxNewTokens(), settings.temperature(), settings.topP(), 0, 0, GenerationRequest.HUMANEVAL_STOPS);
+        RuntimeOptions runtime = RuntimeOptions.defaults().withThreads(settings.threads() != null ? settings.threads() : cores);
+        return new GenerationConfig(new ModelSpec(models.target(c.targetQuant()), targetIsArtifact ? null : c.targetQuant()),
+                draft, new DecodeOptions(settings.batchSize(), DraftLength.adaptive(settings.draftTokens()),
+                        SpeculativeSampling.COUPLED, ContextPolicy.ERROR),
+                runtime, 4L << 30, new RequestDefaults(settings.maxNewTokens(), settings.temperature(), settings.topP(), 0, 0,
+                        GenerationRequest.HUMANEVAL_STOPS));
     }
 
     /** The prompts as the harness gives them, repeated per sample ({@code HumanEval/3#7}). */
@@ -129,7 +148,7 @@ public final class HumanEvalSweep {
         }
     }
 
-    private ConfigResult collect(SweepConfig c, List<Row> rows) {
+    private ConfigResult collect(SweepConfig c, String batchSize, List<Row> rows) {
         Map<String, Integer> order = new LinkedHashMap<>();
         for (int i = 0; i < problems.size(); i++) {
             order.put(problems.get(i).taskId(), i);
@@ -151,7 +170,7 @@ public final class HumanEvalSweep {
         }
         samples.sort((a, b) -> a.taskId().equals(b.taskId()) ? a.id().compareTo(b.id())
                 : Integer.compare(order.get(a.taskId()), order.get(b.taskId())));
-        return new ConfigResult(c, model, draft, samples);
+        return new ConfigResult(c, model, draft, batchSize, samples);
     }
 
     /** bigcode-evaluation-harness's generations.json: per problem, in order, the list of its generations. */

@@ -1,6 +1,6 @@
 package dev.starspec.job.humaneval;
 
-import dev.starspec.engine.decode.PromptLookupDrafter;
+import dev.starspec.engine.decode.Draft;
 import java.util.Locale;
 
 /**
@@ -17,7 +17,7 @@ public record SweepConfig(String name, String targetQuant, String draftQuant, bo
         if (parts.length == 1) {
             return new SweepConfig(s, target, null, false);
         }
-        if (parts[1].equals(PromptLookupDrafter.ID)) {
+        if (parts[1].equals(Draft.PromptLookup.ID)) {
             return new SweepConfig(s, target, null, true);
         }
         if (parts[1].equals("draft")) {

@@ -2,15 +2,19 @@ package dev.starspec.job.report;
 
 import dev.starspec.job.humaneval.PassAtK;
 import dev.starspec.job.humaneval.SweepConfig;
+import dev.starspec.udfs.OutputStats;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** One configuration's scored generations, and the figures the report shows for it. */
-public record ConfigResult(SweepConfig config, String model, String draft, List<Sample> samples) {
+/**
+ * One configuration's scored generations, and the figures the report shows for it.
+ *
+ * @param batchSize rows decoded at once, as the report states it
+ */
+public record ConfigResult(SweepConfig config, String model, String draft, String batchSize, List<Sample> samples) {
 
     /** One generation of one problem, scored. */
     public record Sample(String taskId, String id, boolean passed, String result, Double ttftMs, Double tpotMs,
@@ -33,12 +37,12 @@ public record ConfigResult(SweepConfig config, String model, String draft, List<
         return samplesPerProblem() >= k ? PassAtK.mean(tallies().values(), k) : Double.NaN;
     }
 
-    public double[] ttft() {
-        return values(samples.stream().map(Sample::ttftMs).toList());
+    public OutputStats.Distribution ttft() {
+        return OutputStats.Distribution.of(values(samples.stream().map(Sample::ttftMs).toList()));
     }
 
-    public double[] tpot() {
-        return values(samples.stream().map(Sample::tpotMs).toList());
+    public OutputStats.Distribution tpot() {
+        return OutputStats.Distribution.of(values(samples.stream().map(Sample::tpotMs).toList()));
     }
 
     /** Accepted / proposed draft tokens over all generations, NaN without speculation. */
@@ -72,21 +76,6 @@ public record ConfigResult(SweepConfig config, String model, String draft, List<
     }
 
     static double[] values(List<Double> xs) {
-        return xs.stream().filter(Objects::nonNull).mapToDouble(Double::doubleValue).sorted().toArray();
-    }
-
-    static double mean(double[] v) {
-        return v.length == 0 ? Double.NaN : Arrays.stream(v).average().orElse(Double.NaN);
-    }
-
-    /** Linear interpolation between order statistics of sorted values. */
-    static double quantile(double[] sorted, double q) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        double pos = q * (sorted.length - 1);
-        int lo = (int) Math.floor(pos);
-        int hi = Math.min(sorted.length - 1, lo + 1);
-        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+        return xs.stream().filter(Objects::nonNull).mapToDouble(Double::doubleValue).toArray();
     }
 }

@@ -2,6 +2,7 @@ package dev.starspec.job.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.starspec.engine.runtime.CostCurve;
 import org.junit.jupiter.api.Test;
 
 /** The analytical model of speculative decoding, and the acceptance fitted to measured tokens per pass. */
@@ -19,8 +20,8 @@ class SpeculationTest {
     void fittedAcceptanceInvertsTokensPerPass() {
         for (double a : new double[] {0.1, 0.5, 0.83, 0.97}) {
             double tau = Speculation.tokensPerPass(a, 5);
-            BenchResult r = new BenchResult("t", "d", 139, 64, 1, 1, 1, 1, 1, a, tau, 0);
-            assertEquals(a, new Speculation(5, 10, 1, r).fittedAcceptance(), 1e-9);
+            BenchResult r = new BenchResult("t", "d", 139, 64, 1, 1, 1, 1, 1, a, tau, 5, 4, 0);
+            assertEquals(a, new Speculation(5, 10, 1, r, CostCurve.FREE, CostCurve.FREE).fittedAcceptance(), 1e-9);
         }
     }
 }

@@ -9,12 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.starspec.engine.decode.ContextPolicy;
+import dev.starspec.engine.decode.DecodeOptions;
+import dev.starspec.engine.decode.Decoder;
+import dev.starspec.engine.decode.Draft;
+import dev.starspec.engine.decode.DraftLength;
 import dev.starspec.engine.decode.Generation;
 import dev.starspec.engine.decode.GenerationRequest;
 import dev.starspec.engine.decode.Sampling;
-import dev.starspec.engine.decode.SpeculativeDecoder;
-import dev.starspec.engine.decode.ModelDrafter;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
@@ -36,7 +37,10 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The generate job on local[2]: every id once, the schema as specified, errors only where planted. */
+/**
+ * The generate job on local[2], decoding in batches with the draft: every id once, the schema as specified, errors
+ * only where planted, and the completions the engine gives each prompt alone without a draft.
+ */
 class GenerateJobLocalTest {
 
     static final int MAX_NEW = 16;
@@ -91,13 +95,15 @@ class GenerateJobLocalTest {
         String unnamed = byId.keySet().stream().filter(id -> id.startsWith("sha256:")).findFirst().orElseThrow();
         try (Model target = Model.load(dev.starspec.engine.artifact.ArtifactCache.standard()
                 .resolve(ProjectFiles.tinyTarget(), null, s -> { }), RuntimeOptions.defaults().withThreads(1))) {
-            var alone = new dev.starspec.engine.decode.AutoregressiveDecoder(target, OffHeapMemory.root(), ContextPolicy.ERROR);
+            Decoder alone = Decoder.create(target, new Draft.None(), DecodeOptions.sequential(DraftLength.fixed(1)),
+                    OffHeapMemory.root());
             for (int i = 0; i < 44; i++) {
                 Row r = byId.get(i == 7 ? unnamed : "he-" + i);
                 assertNull(r.getAs("error"), "row " + i);
                 assertEquals(prompts.get(i), r.getAs("prompt"));
                 double ttft = r.getAs("ttft_ms");
                 double total = r.getAs("total_ms");
+                assertTrue((double) r.getAs("queue_ms") >= 0, "queue time of row " + i);
                 assertTrue(ttft > 0 && total >= ttft, "latency of row " + i + ": ttft " + ttft + ", total " + total);
                 int tokens = r.getAs("completion_tokens");
                 if (tokens > 1) {
@@ -130,5 +136,7 @@ class GenerateJobLocalTest {
         assertEquals(5, json.get("errors").asInt());
         assertTrue(json.get("ttft_ms").get("p50").asDouble() > 0);
         assertTrue(json.get("acceptance_rate").asDouble() > 0);
+        assertTrue(json.get("batch_size").asText().startsWith("auto ("), json.get("batch_size").asText());
+        assertTrue(json.get("queue_ms").get("p50").asDouble() >= 0);
     }
 }

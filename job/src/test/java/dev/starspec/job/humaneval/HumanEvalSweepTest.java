@@ -27,7 +27,7 @@ class HumanEvalSweepTest {
         HumanEvalSweep sweep = new HumanEvalSweep(
                 List.of(SweepConfig.parse("fp32"), SweepConfig.parse("int8"), SweepConfig.parse("int8+draft:int8")),
                 new HumanEvalSweep.Models(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString(), Map.of(), Map.of()),
-                new HumanEvalSweep.Settings(1, 0, 1, 32, 5, 3.0, 1, 2, null), problems, out);
+                new HumanEvalSweep.Settings(1, 0, 1, 32, 5, 1, 3.0, 1, 2, null), problems, out);
         List<ConfigResult> results = sweep.run(s -> { });
 
         for (String f : List.of("report.md", "report.html", "summary.json", "rows.csv", "ttft.png", "tpot.png",

@@ -22,22 +22,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Plain decoding on the trained tiny target: the ends of a generation, and its timings. */
-class AutoregressiveDecoderTest {
+class PlainDecodingTest {
 
     static Model model;
-    static AutoregressiveDecoder decoder;
+    static Decoder decoder;
     /** The reference continuation of this prompt is {@code f)\n    """\n    """...}. */
     static final String PROMPT = "import os\nimport sys\n\n\ndef main():\n    parser = argparse.ArgumentParser(";
 
     @BeforeAll
     static void load() {
         model = Model.load(TestArtifacts.tinyTarget(), RuntimeOptions.defaults());
-        decoder = new AutoregressiveDecoder(model, OffHeapMemory.root(), ContextPolicy.ERROR);
+        decoder = plain(model, ContextPolicy.ERROR);
     }
 
     @AfterAll
     static void close() {
         model.close();
+    }
+
+    static Decoder plain(Model m, ContextPolicy policy) {
+        return Decoder.create(m, new Draft.None(), DecodeOptions.sequential(DraftLength.fixed(1)).withContextPolicy(policy),
+                OffHeapMemory.root());
     }
 
     private static Generation run(String prompt, int maxNew, List<String> stops) {
@@ -86,7 +91,7 @@ class AutoregressiveDecoderTest {
         GenerationException e = assertThrows(GenerationException.class, () -> run(tooLong, 8, List.of()));
         assertTrue(e.getMessage().contains("512"), e.getMessage());
 
-        AutoregressiveDecoder truncating = new AutoregressiveDecoder(model, OffHeapMemory.root(), ContextPolicy.TRUNCATE_LEFT);
+        Decoder truncating = plain(model, ContextPolicy.TRUNCATE_LEFT);
         Generation g = truncating.generate(new GenerationRequest(tooLong, 8, List.of(), Sampling.GREEDY));
         assertEquals(504, g.promptTokens());
         assertEquals(8, g.completionTokens());
@@ -122,8 +127,7 @@ class AutoregressiveDecoderTest {
         RandomCheckpoint.write(tmp.resolve("eos"), c, w, RandomCheckpoint.Options.f32());
         Artifact a = TestArtifacts.convert(tmp.resolve("eos"), tmp.resolve("eos-artifact"));
         try (Model m = Model.load(a, RuntimeOptions.defaults())) {
-            Generation g = new AutoregressiveDecoder(m, OffHeapMemory.root(), ContextPolicy.ERROR)
-                    .generate(new GenerationRequest("hello", 5, List.of(), Sampling.GREEDY));
+            Generation g = plain(m, ContextPolicy.ERROR).generate(new GenerationRequest("hello", 5, List.of(), Sampling.GREEDY));
             assertEquals(FinishReason.EOS, g.finishReason());
             assertArrayEquals(new int[] {0}, g.tokens());
             assertEquals("", g.completion());

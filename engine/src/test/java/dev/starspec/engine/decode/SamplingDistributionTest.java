@@ -8,7 +8,7 @@ import dev.starspec.engine.runtime.Logits;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
-import dev.starspec.engine.runtime.Sequence;
+import dev.starspec.engine.runtime.Batch;
 import dev.starspec.engine.testing.RandomCheckpoint;
 import dev.starspec.engine.testing.TestArtifacts;
 import java.nio.file.Path;
@@ -18,18 +18,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Speculative sampling samples from the target: over many seeds, the first three tokens (jointly, and each on
- * its own) pass chi-square tests against the exact distribution computed from the target's probabilities, as
- * plain sampling does; a sampler that is wrong 5% of the time fails them.
+ * Sampling samples from the target: over many seeds, decoded 8 rows at a time, the first three tokens (jointly,
+ * and each on its own) pass chi-square tests against the exact distribution computed from the target's
+ * probabilities, for plain sampling and for both kinds of speculative sampling; a sampler that is wrong 5% of the
+ * time fails them.
  */
-class SpeculativeSamplingDistributionTest {
+class SamplingDistributionTest {
 
     static final int SAMPLES = 12000;
     static final Sampling SAMPLING = new Sampling(1.0, 1.0, 4, 0);
@@ -62,17 +64,27 @@ class SpeculativeSamplingDistributionTest {
         return TestArtifacts.convert(tmp.resolve(name), tmp.resolve(name + "-artifact"));
     }
 
+    static Decoder decoder(Draft draft, SpeculativeSampling sampling) {
+        return Decoder.create(target, draft, new DecodeOptions(8, DraftLength.fixed(3), sampling, ContextPolicy.ERROR),
+                OffHeapMemory.root());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SpeculativeSampling.class)
+    void speculativeSamplingMatchesTheTarget(SpeculativeSampling sampling) {
+        assertTrue(matchesTarget(sampleAll(decoder(new Draft.OfModel(draft), sampling))), "speculative sampling, " + sampling);
+    }
+
     @Test
-    void speculativeSamplingMatchesTheTarget() {
-        SpeculativeDecoder spec = new SpeculativeDecoder(target, new ModelDrafter(draft), DraftLength.fixed(3),
-                OffHeapMemory.root(), ContextPolicy.ERROR);
-        assertTrue(matchesTarget(seed -> firstThree(spec.generate(request(seed)))), "speculative sampling");
+    void promptLookupSamplingMatchesTheTarget() {
+        // Rejection sampling with certain proposals: q = 1 for the copied token.
+        assertTrue(matchesTarget(sampleAll(decoder(new Draft.PromptLookup(2), SpeculativeSampling.REJECTION))),
+                "prompt lookup, rejection sampling");
     }
 
     @Test
     void plainSamplingMatchesTheTarget() {
-        AutoregressiveDecoder plain = new AutoregressiveDecoder(target, OffHeapMemory.root(), ContextPolicy.ERROR);
-        assertTrue(matchesTarget(seed -> firstThree(plain.generate(request(seed)))), "plain sampling");
+        assertTrue(matchesTarget(sampleAll(decoder(new Draft.None(), SpeculativeSampling.COUPLED))), "plain sampling");
     }
 
     /**
@@ -81,18 +93,32 @@ class SpeculativeSamplingDistributionTest {
      */
     @Test
     void theTestCatchesASamplerThatIsWrongFivePercentOfTheTime() {
-        AutoregressiveDecoder plain = new AutoregressiveDecoder(target, OffHeapMemory.root(), ContextPolicy.ERROR);
         int leastLikely = exact.entrySet().stream()
                 .collect(java.util.stream.Collectors.groupingBy(e -> e.getKey().get(0),
                         java.util.stream.Collectors.summingDouble(Map.Entry::getValue)))
                 .entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
         Random coin = new Random(99);
         List<List<Integer>> drawn = new ArrayList<>();
-        for (int s = 0; s < SAMPLES; s++) {
-            int first = plain.generate(request(s)).tokens()[0];
-            drawn.add(List.of(coin.nextDouble() < 0.05 ? leastLikely : first));
+        for (List<Integer> outcome : sampleAll(decoder(new Draft.None(), SpeculativeSampling.COUPLED))) {
+            drawn.add(List.of(coin.nextDouble() < 0.05 ? leastLikely : outcome.get(0)));
         }
         assertTrue(!chiSquare("token 1, 5% wrong", drawn, outcome -> List.of(outcome.get(0))), "a 5% error went unnoticed");
+    }
+
+    /** The first three tokens for seeds 0 .. SAMPLES - 1, decoded together. */
+    static List<List<Integer>> sampleAll(Decoder decoder) {
+        List<Submission<Integer>> in = new ArrayList<>();
+        for (int s = 0; s < SAMPLES; s++) {
+            in.add(Submission.now(s, request(s)));
+        }
+        List<List<Integer>> out = new ArrayList<>(java.util.Collections.nCopies(SAMPLES, null));
+        try (Decoding<Integer> d = decoder.decode(in.iterator())) {
+            while (d.hasNext()) {
+                Outcome<Integer> o = d.next();
+                out.set(o.key(), firstThree(o.generation()));
+            }
+        }
+        return out;
     }
 
     static GenerationRequest request(long seed) {
@@ -114,11 +140,7 @@ class SpeculativeSamplingDistributionTest {
      * first three tokens, and each token's own distribution. Marginals have few cells, so they catch small
      * shifts in the likely outcomes; the joint test catches dependence between tokens.
      */
-    static boolean matchesTarget(IntFunction<List<Integer>> sample) {
-        List<List<Integer>> drawn = new ArrayList<>();
-        for (int s = 0; s < SAMPLES; s++) {
-            drawn.add(sample.apply(s));
-        }
+    static boolean matchesTarget(List<List<Integer>> drawn) {
         boolean all = chiSquare("joint", drawn, outcome -> outcome);
         for (int i = 0; i < 3; i++) {
             int position = i;
@@ -203,8 +225,8 @@ class SpeculativeSamplingDistributionTest {
     }
 
     static double[] distributionAfter(TokenSampler sampler, int[] tokens) {
-        try (Sequence s = target.newSequence(OffHeapMemory.root(), tokens.length, tokens.length, 1)) {
-            Logits l = s.prefill(tokens, 0, tokens.length);
+        try (Batch s = target.newBatch(OffHeapMemory.root(), new Batch.Limits(1, tokens.length, tokens.length, 1))) {
+            Logits l = s.prefill(0, tokens, 0, tokens.length, tokens.length);
             return sampler.distribution(l, 0);
         }
     }
