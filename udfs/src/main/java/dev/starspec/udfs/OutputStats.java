@@ -12,6 +12,8 @@ public final class OutputStats implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    private String model;
+    private String draft;
     private long rows;
     private long errors;
     private long completionTokens;
@@ -22,6 +24,8 @@ public final class OutputStats implements Serializable {
     private final Values queue = new Values();
 
     public OutputStats add(OutputRow r) {
+        model = model != null ? model : r.model();
+        draft = draft != null ? draft : r.draft();
         rows++;
         if (r.failed()) {
             errors++;
@@ -46,6 +50,8 @@ public final class OutputStats implements Serializable {
 
     /** This and {@code other} together (this one, updated). */
     public OutputStats merge(OutputStats other) {
+        model = model != null ? model : other.model;
+        draft = draft != null ? draft : other.draft;
         rows += other.rows;
         errors += other.errors;
         completionTokens += other.completionTokens;
@@ -55,6 +61,16 @@ public final class OutputStats implements Serializable {
         tpot.addAll(other.tpot);
         queue.addAll(other.queue);
         return this;
+    }
+
+    /** The model the rows name (the first seen), or null. */
+    public String model() {
+        return model;
+    }
+
+    /** The draft the rows name (the first seen), or null without one. */
+    public String draft() {
+        return draft;
     }
 
     public long rows() {

@@ -14,7 +14,7 @@ public record DecodeOptions(int batchSize, DraftLength draftLength, SpeculativeS
 
     public static final int AUTO_BATCH = 0;
     /** The most rows the automatic choice considers. */
-    public static final int MAX_AUTO_BATCH = 32;
+    public static final int MAX_AUTO_BATCH = 64;
 
     public DecodeOptions {
         if (batchSize < 0 || batchSize > dev.starspec.engine.graph.Signature.ROWS) {

@@ -82,7 +82,7 @@ final class DraftPlanner {
         return false;
     }
 
-    private int[] best(int[] room, double[] a, int catchUp) {
+    int[] best(int[] room, double[] a, int catchUp) {
         int b = room.length;
         int[] k = new int[b];
         double bestRate = rate(k, a, catchUp);

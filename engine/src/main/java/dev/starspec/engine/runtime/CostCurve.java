@@ -19,9 +19,10 @@ import java.util.Random;
  * token is bound by memory bandwidth, so t(8) is only 1.5-3x t(1) here, but the curve bends once the kernels
  * turn compute-bound, and where depends on the model, its quantization and the machine.
  *
- * <p>Each point is the median of several passes of M tokens spread over {@code min(M, 16)} rows, each with
- * {@value #PAST} cached positions and a logits row per token (as a verification pass asks). Between points the
- * curve is linear, and beyond the last point it continues the last segment's slope.
+ * <p>Each point is the median of several passes of M tokens in windows of up to {@value #WINDOW} tokens a row (the
+ * shape of speculative verification: M = 4 is one row's window of 4, M = 64 sixteen rows' windows), each row with
+ * {@value #PAST} cached positions and a logits row per token. Between points the curve is linear, and beyond the
+ * last point it continues the last segment's slope.
  */
 public final class CostCurve {
 
@@ -33,7 +34,11 @@ public final class CostCurve {
     public static final CostCurve FREE = new CostCurve(new int[] {1}, new double[] {0}, "none");
 
     private static final int[] POINTS = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
-    private static final int MAX_ROWS = 16;
+    /** {@code bench --cost-curve}: every M up to 16, then the wider steps. */
+    private static final int[] EVERY_POINT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 32, 48, 64};
+    private static final int WINDOW = 4;
+    /** Passes before anything is timed, for a fast model: the JIT compiles the binding first. */
+    private static final int WARMUP_PASSES = 200;
 
     private final int[] tokens;
     private final double[] ms;
@@ -46,6 +51,11 @@ public final class CostCurve {
         this.tokens = tokens.clone();
         this.ms = ms.clone();
         this.machine = machine;
+    }
+
+    /** A curve from known points (ascending token counts), e.g. measured elsewhere or for a test. */
+    public static CostCurve of(String machine, int[] tokens, double[] ms) {
+        return new CostCurve(tokens, ms, machine);
     }
 
     /** Milliseconds of a pass over {@code m} tokens; 0 for no pass at all. */
@@ -78,22 +88,26 @@ public final class CostCurve {
     }
 
     /**
-     * Measures the curve. {@code thorough} takes every point up to 64 tokens with 9 passes each; otherwise the
-     * effort follows the model's speed (a 15B model gets 1 pass per point up to 16 tokens), which is what a load
-     * can afford.
+     * Measures the curve. {@code thorough} takes every M up to 16, then 24 to 64, with 9 passes each; otherwise
+     * the effort follows the model's speed (a 15B model gets 1 pass per point up to 16 tokens), which is what a
+     * load can afford.
      */
     public static CostCurve measure(Model model, boolean thorough) {
         int past = Math.min(PAST, model.config().nPositions() / 2);
         int maxTokens = POINTS[POINTS.length - 1];
-        int perRow = (maxTokens + MAX_ROWS - 1) / MAX_ROWS;
-        Batch.Limits limits = new Batch.Limits(MAX_ROWS, past + perRow, maxTokens, maxTokens);
+        Batch.Limits limits = new Batch.Limits(maxTokens / WINDOW, past + WINDOW, maxTokens, maxTokens);
         try (Batch batch = model.newBatch(OffHeapMemory.root(), limits)) {
             int[] ids = new Random(7).ints(maxTokens, 1, model.config().vocabSize()).toArray();
             double first = median(time(batch, ids, 1, past, 3));
+            long warm = System.nanoTime();
+            for (int i = 0; i < WARMUP_PASSES && System.nanoTime() - warm < 500_000_000L; i++) {
+                time(batch, ids, 1 + i % WINDOW, past, 1);
+            }
             int sweeps = thorough ? 9 : first < 20 ? 7 : first < 200 ? 3 : 1;
             int upTo = thorough || first < 20 ? 64 : first < 200 ? 32 : 16;
-            int n = (int) Arrays.stream(POINTS).filter(p -> p <= upTo).count();
-            int[] points = Arrays.copyOf(POINTS, n);
+            int[] all = thorough ? EVERY_POINT : POINTS;
+            int[] points = Arrays.stream(all).filter(p -> p <= upTo).toArray();
+            int n = points.length;
             // Whole sweeps, interleaved, after an untimed one: a slow minute on a shared machine then shifts every
             // point alike instead of bending the curve at one of them.
             double[][] samples = new double[n][sweeps];
@@ -119,14 +133,14 @@ public final class CostCurve {
 
     /** Times {@code reps} passes of {@code m} tokens. */
     private static double[] time(Batch batch, int[] ids, int m, int past, int reps) {
-        int rows = Math.min(m, MAX_ROWS);
+        int rows = (m + WINDOW - 1) / WINDOW;
         double[] out = new double[reps];
         for (int r = 0; r < reps; r++) {
             for (int slot = 0; slot < rows; slot++) {
                 batch.cache().fill(slot, past);
             }
             for (int slot = 0, done = 0; slot < rows; slot++) {
-                int count = (m - done) / (rows - slot);
+                int count = Math.min(WINDOW, m - done);
                 batch.add(slot, ids, done, count, 0);
                 done += count;
             }

@@ -11,15 +11,15 @@ import dev.starspec.engine.runtime.CostCurve;
  * prediction prices each step as it ran: one target pass over the window actually verified, {@code t_T(n + 1)},
  * plus the draft passes actually made, {@code d t_D(1)}, from the curves measured on this machine, against the
  * tokens each step actually yielded; what the decode loop spends beyond that is the gap between it and the
- * measurement.
+ * measurement. Only the curve's shape is used, t(M) / t(1): the pass costs themselves come from this run (the target's
+ * TPOT, and c), because a shared machine's speed drifts between runs more than the curve bends.
  *
  * <p>a is fitted to the measured tokens per pass (solving the expression above), the estimate consistent with the
  * model; accepted/proposed is shown too, but it undercounts a (proposals after a rejection are never tried).
  *
- * @param targetCost, draftCost the models' pass costs (draftCost {@link CostCurve#FREE} for prompt lookup)
+ * @param targetCost the target's pass costs, for the shape of t(M)
  */
-public record Speculation(int k, double targetTpotMs, double draftTpotMs, BenchResult measured, CostCurve targetCost,
-                          CostCurve draftCost) {
+public record Speculation(int k, double targetTpotMs, double draftTpotMs, BenchResult measured, CostCurve targetCost) {
 
     public double c() {
         return draftTpotMs / targetTpotMs;
@@ -58,11 +58,14 @@ public record Speculation(int k, double targetTpotMs, double draftTpotMs, BenchR
         return predictedSpeedup(fittedAcceptance(), c(), k);
     }
 
-    /** The speedup the measured pass costs predict for the steps as they ran. */
+    /**
+     * The speedup the measured pass costs predict for the steps as they ran, in units of a one-token target pass: a
+     * step costs {@code t_T(n + 1) / t_T(1)} for the target's pass plus {@code d c} for the draft's d passes.
+     */
     public double predictedFromCosts() {
-        double step = interpolated(targetCost, measured.proposalsPerPass() + 1)
-                + measured.draftPassesPerPass() * draftCost.passMs(1);
-        return measured.tokensPerPass() * targetCost.passMs(1) / step;
+        double step = interpolated(targetCost, measured.proposalsPerPass() + 1) / targetCost.passMs(1)
+                + measured.draftPassesPerPass() * c();
+        return measured.tokensPerPass() / step;
     }
 
     /** t(M) at a fractional M (a mean window), between the integers around it. */

@@ -166,8 +166,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void printCurve(String id, CostCurve curve) throws Exception {
-        System.out.printf("%ncost of one pass over M tokens (%d rows at most, %d cached positions each), %s, on %s%n",
-                16, CostCurve.PAST, id, curve.machine());
+        System.out.printf("%ncost of one pass over M tokens (windows of up to 4 tokens a row, %d cached positions each), "
+                + "%s, on %s%n", CostCurve.PAST, id, curve.machine());
         System.out.printf("%6s %10s %10s %12s%n", "M", "t(M) ms", "t(M)/t(1)", "tokens/ms");
         ObjectNode n = json.createObjectNode();
         n.put("model", id);
@@ -196,7 +196,6 @@ public final class BenchCommand implements Callable<Integer> {
         }
         DraftSpec spec = draftSpec();
         double draftTpot = 0;
-        CostCurve draftCost = CostCurve.FREE;
         if (spec instanceof DraftSpec.Model m) {
             Decoder alone = ModelRegistry.decoder(config(m.model().location(), new DraftSpec.None(), 1, DraftLength.fixed(1),
                     options, 1));
@@ -204,7 +203,6 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.println(draftAlone.row());
             System.out.println(json.writeValueAsString(draftAlone.json()));
             draftTpot = draftAlone.tpotMs();
-            draftCost = alone.target().costCurve();
         }
         CostCurve targetCost = plainDecoder.target().costCurve();
         List<SpeculativeSampling> modes = temperature > 0 ? List.of(SpeculativeSampling.COUPLED, SpeculativeSampling.REJECTION)
@@ -218,7 +216,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (int k : draftTokens) {
                 Decoder d = ModelRegistry.decoder(config(model, spec, 1, new DraftLength(k, false, decoding.draftPMin), options,
                         1, mode));
-                Speculation sp = new Speculation(k, plain.tpotMs(), draftTpot, bench.run(d, bandwidth), targetCost, draftCost);
+                Speculation sp = new Speculation(k, plain.tpotMs(), draftTpot, bench.run(d, bandwidth), targetCost);
                 System.out.println(sp.row());
                 ObjectNode line = sp.json();
                 line.put("sampling", temperature > 0 ? mode.name().toLowerCase() : "greedy");

@@ -56,7 +56,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-stop", description = "no stop sequences")
     boolean noStop;
 
-    @Option(names = "--partitions", description = "input partitions (default: twice the task slots)")
+    @Option(names = "--partitions", description = "input partitions (default: twice the task slots on a cluster, one per "
+            + "slot in local mode: each partition's batch drains at its end)")
     Integer partitions;
 
     @Option(names = "--batch-rows", defaultValue = "2000",

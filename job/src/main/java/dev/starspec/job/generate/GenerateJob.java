@@ -81,17 +81,20 @@ public final class GenerateJob {
             Dataset<Row> done = spark.read().parquet(output).select("id").where(col("id").isNotNull()).distinct();
             prompts = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
         }
-        Dataset<Row> numbered = numbered(spark, prompts).persist(StorageLevel.MEMORY_AND_DISK());
-        long total = numbered.count();
+        Dataset<Row> pending = prompts.persist(StorageLevel.MEMORY_AND_DISK());
+        long total = pending.count();
         long batches = (total + batchRows - 1) / batchRows;
-        int parts = partitions != null ? partitions : 2 * slots;
+        // Numbering rows into batches costs a Spark job of its own: only worth it when there is more than one batch.
+        Dataset<Row> numbered = batches > 1 ? numbered(spark, pending).persist(StorageLevel.MEMORY_AND_DISK()) : pending;
+        // Every partition's batch drains at its end, so fewer, larger partitions decode better; on a cluster two per
+        // task slot keep a lost executor cheap to redo, locally there is nothing to lose.
+        int parts = partitions != null ? partitions : local ? slots : 2 * slots;
         log.accept(String.format("starspec: %d prompts to generate (%s) in %d batch(es) of up to %d rows, %d partitions each, "
-                + "%d task slot(s) x %d threads, decoding %s rows at once%s", total, kind.name().toLowerCase(), batches,
-                batchRows, parts, slots, c.runtime().threads(),
-                c.decode().batchSize() == DecodeOptions.AUTO_BATCH ? "auto" : Integer.toString(c.decode().batchSize()),
+                + "%d task slot(s) x %d threads, batch size %s%s", total, kind.name().toLowerCase(), batches,
+                batchRows, parts, slots, c.runtime().threads(), batchDescription(c, local),
                 resume && outputExists ? ", resuming " + output : ""));
         for (long b = 0; b < batches; b++) {
-            Dataset<Row> wave = numbered.where(col("_batch").equalTo(b)).drop("_batch");
+            Dataset<Row> wave = batches > 1 ? numbered.where(col("_batch").equalTo(b)).drop("_batch") : pending;
             Dataset<Row> rows = wave.repartition(parts)
                     .mapPartitions(new GeneratePartition(c, progress), Encoders.row(OutputRow.SCHEMA));
             boolean replace = b == 0 && !resume;
@@ -100,6 +103,7 @@ public final class GenerateJob {
                     b + 1, batches, progress.prompts().value(), progress.tokens().value(), progress.errors().value()));
         }
         numbered.unpersist();
+        pending.unpersist();
         if (batches == 0 && !exists(spark, output)) {
             spark.createDataFrame(List.of(), OutputRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
         }

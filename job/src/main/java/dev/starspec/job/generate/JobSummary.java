@@ -1,8 +1,5 @@
 package dev.starspec.job.generate;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.first;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.starspec.udfs.GeneratePartition;
@@ -25,7 +22,7 @@ public record JobSummary(OutputStats output, long runRows, long runTokens, doubl
 
     /** The output's columns the figures need: reading the prompts and completions back would be wasted. */
     private static final String[] METRICS = {"id", "finish_reason", "completion_tokens", "ttft_ms", "tpot_ms", "total_ms",
-        "draft_tokens_proposed", "draft_tokens_accepted", "error", "queue_ms", "executor"};
+        "draft_tokens_proposed", "draft_tokens_accepted", "model", "draft", "error", "queue_ms", "executor"};
 
     /** {@code model} and {@code draft} (locations) stand in when the output has no row naming them. */
     public static JobSummary of(Dataset<Row> output, GeneratePartition.Progress progress, double wallSeconds,
@@ -36,10 +33,9 @@ public record JobSummary(OutputStats output, long runRows, long runTokens, doubl
                     rows.forEachRemaining(r -> s.add(OutputRow.fromRow(r)));
                     return List.of(s).iterator();
                 }).fold(new OutputStats(), OutputStats::merge);
-        Row names = output.agg(first(col("model"), true), first(col("draft"), true)).first();
         return new JobSummary(stats, progress.prompts().value(), progress.tokens().value(), wallSeconds,
-                progress.generationMicros().value() / 1e6, taskSlots,
-                names.isNullAt(0) ? model : names.getString(0), names.isNullAt(1) ? draft : names.getString(1), batchSize);
+                progress.generationMicros().value() / 1e6, taskSlots, stats.model() != null ? stats.model() : model,
+                stats.model() != null ? stats.draft() : draft, batchSize);
     }
 
     public long rows() {
