@@ -136,7 +136,8 @@ public final class Decoder {
 
     /** The target batch's shape for {@code slots} rows of {@code capacity} positions. */
     Batch.Limits targetLimits(int slots, int capacity) {
-        int window = 1 + (draft instanceof Draft.None ? 0 : options.draftLength().max());
+        // A row's window: its newest token, then its proposals (or, in a pass kept even, one free guess).
+        int window = 1 + Math.max(draft instanceof Draft.None ? 0 : options.draftLength().max(), target.pairsTokens() ? 1 : 0);
         return new Batch.Limits(slots, capacity, Math.max(target.options().prefillChunk(), slots * window), slots * window);
     }
 

@@ -32,6 +32,7 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
     private final DraftPlanner planner;
     private final Drafter drafter;
     private final SpeculativeSampling sampling;
+    private final LookupDrafter spareGuesser;
     private final List<Row<T>> rows = new ArrayList<>();
     private Batch target;
     private Row<T>[] slots;
@@ -68,6 +69,7 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
         this.planner = planner;
         this.drafter = drafter;
         this.sampling = decoder.options().speculativeSampling();
+        this.spareGuesser = new LookupDrafter(decoder.draft() instanceof Draft.PromptLookup p ? p.maxNgram() : 3);
         this.slots = (Row<T>[]) new Row<?>[decoder.batchSize()];
     }
 
@@ -271,6 +273,9 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
     private void decode(List<Row<T>> inPass) {
         for (Row<T> r : rows) {
             if (r.phase == Row.Phase.DECODE) {
+                r.k = 0;
+                r.n = 0;
+                r.spareGuess = false;
                 inPass.add(r);
             }
         }
@@ -281,6 +286,7 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
             planner.plan(inPass, drafter, batchAcceptance());
             drafter.propose(inPass);
         }
+        guessInSpareSlot(inPass);
         for (Row<T> r : inPass) {
             // Invariant: the target's cache holds every token of the row's text but the newest.
             r.window[0] = r.newest();
@@ -289,6 +295,33 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
         Logits logits = target.run(false);
         for (Row<T> r : new ArrayList<>(inPass)) {
             verify(r, logits);
+        }
+    }
+
+    /**
+     * A pass of a model that computes tokens in pairs is kept even; when the rows' windows add up to an odd count, the
+     * slot that would hold a spare token holds a prompt-lookup guess for a row without proposals instead: verified
+     * for free. Only where the guess cannot change what is sampled (greedy, or coupled sampling).
+     */
+    private void guessInSpareSlot(List<Row<T>> inPass) {
+        if (!target.model().pairsTokens()) {
+            return;
+        }
+        int tokens = 0;
+        for (Row<T> r : inPass) {
+            tokens += r.n + 1;
+        }
+        if (tokens % 2 == 0) {
+            return;
+        }
+        for (Row<T> r : inPass) {
+            boolean exact = r.sampler.greedy() || sampling == SpeculativeSampling.COUPLED;
+            if (r.n == 0 && exact && r.out.remaining() > 1 && spareGuesser.lookup(r.text, r.length, 1, r.window, 1) == 1) {
+                r.n = 1;
+                r.q[0] = null;
+                r.spareGuess = true;
+                return;
+            }
         }
     }
 
@@ -335,7 +368,7 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
         }
         r.clock.tokensOut();
         r.targetPasses++;
-        if (r.n > 0) {
+        if (r.n > 0 && !r.spareGuess) {
             r.steps++;
             r.proposed += r.n;
             r.accepted += kept;

@@ -36,6 +36,11 @@ final class Row<T> {
     final double[][] q;
     /** The row's first logits row in the current target pass. */
     int logitsRow;
+    /**
+     * This step's one proposal is a free prompt-lookup guess in the pass's spare slot (not the draft's): it costs
+     * nothing, and counts in no draft statistic.
+     */
+    boolean spareGuess;
 
     long targetPasses;
     long draftPasses;

@@ -65,8 +65,13 @@ public final class Model implements AutoCloseable {
 
     /**
      * Whether the blocks' linear layers run ONNX Runtime's quantized matmul, which computes rows in pairs and a lone
-     * last row another way (float32 matmuls compute every row alike).
+     * last row another way (float32 matmuls compute every row alike): then every pass carries an even number of
+     * tokens, with a spare one when the rows' own are odd.
      */
+    public boolean pairsTokens() {
+        return quantizedBody();
+    }
+
     boolean quantizedBody() {
         return !artifact.manifest().quantization().scheme().equals("fp32");
     }

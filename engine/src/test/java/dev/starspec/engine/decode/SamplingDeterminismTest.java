@@ -49,7 +49,12 @@ class SamplingDeterminismTest {
     }
 
     static Map<Integer, int[]> run(Draft d, int batch, DraftLength length, SpeculativeSampling sampling, long order) {
-        Decoder decoder = Decoder.create(target, d, new DecodeOptions(batch, length, sampling, ContextPolicy.ERROR),
+        return run(target, d, batch, length, sampling, order);
+    }
+
+    static Map<Integer, int[]> run(Model model, Draft d, int batch, DraftLength length, SpeculativeSampling sampling,
+                                   long order) {
+        Decoder decoder = Decoder.create(model, d, new DecodeOptions(batch, length, sampling, ContextPolicy.ERROR),
                 OffHeapMemory.root());
         List<Submission<Integer>> in = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
@@ -90,6 +95,20 @@ class SamplingDeterminismTest {
                 "model draft, adaptive, batch 8");
         assertSame(plain, run(new Draft.PromptLookup(3), 8, DraftLength.fixed(5), SpeculativeSampling.COUPLED, 6),
                 "prompt lookup, batch 8");
+    }
+
+    /**
+     * An int8 model keeps its passes even: a row decoding alone verifies a free prompt-lookup guess in the spare slot
+     * (coupled: the guess is kept only if it is the token sampled anyway), two rows fill the pass themselves.
+     */
+    @Test
+    void guessesInTheSpareSlotOfAnEvenPassChangeNoSample() {
+        try (Model int8 = Model.load(TestArtifacts.cached(dev.starspec.engine.testing.ProjectFiles.tinyTarget(),
+                new dev.starspec.engine.quant.NBitsLinear("int8", 8, 256, true, true)), RuntimeOptions.defaults())) {
+            assertTrue(int8.pairsTokens());
+            assertSame(run(int8, new Draft.None(), 1, DraftLength.fixed(1), SpeculativeSampling.COUPLED, 9),
+                    run(int8, new Draft.None(), 2, DraftLength.fixed(1), SpeculativeSampling.COUPLED, 10), "int8, batch 1 and 2");
+        }
     }
 
     @Test

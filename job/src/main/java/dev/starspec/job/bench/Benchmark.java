@@ -54,7 +54,8 @@ public final class Benchmark {
             int r = i - warmup;
             stats.add(OutputRow.of(null, prompts.get(i), g, decoder.targetId(), decoder.draftId(), 0));
             gbs[r] = bw;
-            ratio[r] = g.tpotMs() / (bytes / (bw * 1e9) * 1e3);
+            double passMs = g.targetPasses() == 0 ? g.tpotMs() : g.tpotMs() * (g.completionTokens() - 1) / g.targetPasses();
+            ratio[r] = passMs / (bytes / (bw * 1e9) * 1e3);
             promptSeen = g.promptTokens();
             passes += g.targetPasses();
             draftPasses += g.draft() == null ? 0 : g.draft().draftPasses();
