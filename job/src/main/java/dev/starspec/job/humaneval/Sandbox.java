@@ -2,29 +2,40 @@ package dev.starspec.job.humaneval;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * Runs untrusted generated Python: each program in its own {@code python3} process, in a fresh temporary folder,
- * with a wall-clock timeout, CPU, memory, process and file-size limits, and, where the OS allows, no network and
- * no way out of its process tree:
+ * Runs untrusted generated Python: each program in its own {@code python3} process with a wall-clock timeout, CPU,
+ * memory, process and file-size limits, and, where the OS allows, in namespaces of its own:
  *
  * <ul>
- *   <li>as root: new network and PID namespaces ({@code unshare}), then the program runs as {@code nobody}
- *       ({@code setpriv}), so it cannot touch other users' files and its processes die with the namespace
- *   <li>otherwise, if unprivileged user namespaces work: the same namespaces inside a user namespace
- *   <li>otherwise: limits only (reported by {@link #isolation()})
+ *   <li>as root: new mount, network, PID, IPC and UTS namespaces, every mount read-only, a private empty tmpfs on
+ *       {@code /tmp}, {@code /var/tmp} and {@code /dev/shm}, then the program runs as {@code nobody}
+ *       ({@code setpriv}): it can write nowhere but its private tmpfs, which disappears with it, and every
+ *       process it starts dies with its PID namespace
+ *   <li>otherwise, if unprivileged user namespaces work: the same inside a user namespace, the program keeping
+ *       the invoking user's identity (the read-only mounts are what protect that user's files)
+ *   <li>otherwise: limits only, in a fresh temporary folder (reported by {@link #isolation()})
  * </ul>
  *
- * On timeout the whole process tree is killed; the temporary folder is always removed.
+ * <p>The verdict does not come from the program's exit status or output, which it controls: a small harness reads
+ * a random token and the program from stdin, sends the program's stdout to {@code /dev/null}, executes it, and
+ * only when that returned normally (so the final {@code check(...)} ran to its end) writes the token to the
+ * original stdout. A program that exits early, by {@code sys.exit}, {@code os._exit} or {@code SystemExit} raised
+ * anywhere, never reaches that line. It could still forge the token by reading it out of its own interpreter's
+ * memory: that takes a program written to attack this harness, not one a model emits by accident.
  */
 public final class Sandbox {
 
@@ -37,6 +48,49 @@ public final class Sandbox {
     private static final int MAX_PROCESSES = 64;
     private static final int MAX_FILE_BYTES = 16 << 20;
     private static final int NOBODY = 65534;
+    private static final String PASSED = "passed ";
+
+    /**
+     * Reads "token\n" + program from stdin. The program's stdin becomes /dev/null and its stdout too, so the only
+     * writer of the original stdout (kept on a non-inheritable descriptor) is the last line here.
+     */
+    private static final String HARNESS = """
+            # starspec-sandbox
+            import os, sys
+            def _harness():
+                data = sys.stdin.buffer.read()
+                token, _, source = data.partition(b"\\n")
+                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                report = os.dup(1)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+                code = compile(source, "program.py", "exec")
+                del data, source
+                exec(code, {"__name__": "__main__"})
+                os.write(report, b"passed " + token + b"\\n")
+                os._exit(0)
+            _harness()
+            """;
+
+    /**
+     * Run as root inside the new namespaces, before dropping to the program: read-only mounts except /proc and /sys
+     * (kernel interfaces whose permissions protect them), then the private tmpfs folders. Any failure aborts with
+     * status 125, so a program never runs with less isolation than {@link #isolation()} says.
+     */
+    private static final String SETUP = """
+            fail() { echo "starspec sandbox: $1" >&2; exit 125; }
+            for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
+              case "$m" in /proc|/proc/*|/sys|/sys/*) continue ;; esac
+              mount -o remount,bind,ro "$m" 2>/dev/null || fail "cannot make $m read-only"
+            done
+            for d in /tmp /var/tmp /dev/shm; do
+              [ -d "$d" ] || continue
+              mount -t tmpfs -o size=64m,mode=1777,nosuid,nodev tmpfs "$d" || fail "cannot mount a private $d"
+            done
+            cd /tmp || fail "no private /tmp"
+            exec "$@"
+            """;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String python;
     private final double timeoutSeconds;
@@ -53,42 +107,50 @@ public final class Sandbox {
     }
 
     public Outcome run(String program) {
+        byte[] token = new byte[16];
+        RANDOM.nextBytes(token);
+        String tokenHex = HexFormat.of().formatHex(token);
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("starspec-exec-");
-            Path file = dir.resolve("program.py");
-            Files.writeString(file, program, StandardCharsets.UTF_8);
-            if (isolation == Isolation.ROOT_NAMESPACES) {
-                // nobody must be able to enter the folder and read the program; nothing else is opened to it
-                dir.toFile().setExecutable(true, false);
-                dir.toFile().setReadable(true, false);
-                dir.toFile().setWritable(true, false);
-                file.toFile().setReadable(true, false);
+            ProcessBuilder pb = new ProcessBuilder(command(isolation, programCommand()));
+            String home = "/tmp"; // the private one, inside the namespaces
+            if (isolation == Isolation.LIMITS_ONLY) {
+                dir = Files.createTempDirectory("starspec-exec-");
+                pb.directory(dir.toFile());
+                home = dir.toString();
             }
-            ProcessBuilder pb = new ProcessBuilder(command(file)).directory(dir.toFile());
             pb.environment().clear();
             pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
-            pb.environment().put("HOME", dir.toString());
-            pb.environment().put("TMPDIR", dir.toString());
+            pb.environment().put("HOME", home);
+            pb.environment().put("TMPDIR", home);
             pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
             pb.environment().put("PYTHONHASHSEED", "0");
-            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
             Process p = pb.start();
-            StderrTail stderr = new StderrTail(p.getErrorStream());
+            Tail report = new Tail(p.getInputStream());
+            Tail stderr = new Tail(p.getErrorStream());
+            report.start();
             stderr.start();
+            try (OutputStream in = p.getOutputStream()) {
+                in.write((tokenHex + "\n" + program).getBytes(StandardCharsets.UTF_8));
+            } catch (IOException gone) {
+                // it died before reading its program: judged by how it ended, below
+            }
             boolean finished = p.waitFor((long) (timeoutSeconds * 1000), TimeUnit.MILLISECONDS);
             if (!finished) {
                 killTree(p);
                 return new Outcome(false, "timed out");
             }
+            // without a PID namespace, what it left running in its process tree goes now
+            killTree(p);
+            report.join(2000);
             stderr.join(2000);
             int exit = p.exitValue();
-            if (exit == 0) {
+            if (exit == 0 && report.text().contains(PASSED + tokenHex)) {
                 return new Outcome(true, "passed");
             }
-            return new Outcome(false, "failed: " + reason(stderr.tail(), exit));
+            return new Outcome(false, "failed: " + reason(stderr.text(), exit));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run python3: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot run " + python + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome(false, "failed: interrupted");
@@ -97,31 +159,41 @@ public final class Sandbox {
         }
     }
 
-    private List<String> command(Path file) {
-        List<String> cmd = new ArrayList<>();
-        switch (isolation) {
-            case ROOT_NAMESPACES -> cmd.addAll(List.of("unshare", "--net", "--pid", "--fork", "--kill-child",
-                    "setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--inh-caps=-all", "--"));
-            case USER_NAMESPACES -> cmd.addAll(List.of("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork",
-                    "--kill-child", "--"));
-            case LIMITS_ONLY -> { }
-        }
+    private List<String> programCommand() {
         int cpuSeconds = (int) Math.ceil(timeoutSeconds) + 1;
+        List<String> cmd = new ArrayList<>();
+        if (isolation == Isolation.ROOT_NAMESPACES) {
+            cmd.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                    "--inh-caps=-all", "--"));
+        }
         cmd.addAll(List.of("prlimit", "--cpu=" + cpuSeconds, "--as=" + MEMORY_BYTES, "--nproc=" + MAX_PROCESSES,
-                "--fsize=" + MAX_FILE_BYTES, "--core=0", "--", python, "-I", file.toString()));
+                "--fsize=" + MAX_FILE_BYTES, "--core=0", "--", python, "-I", "-c", HARNESS));
         return cmd;
     }
 
-    /** The exception type from a Python traceback's last line, or a signal/exit code. */
-    static String reason(String stderr, int exit) {
-        List<String> lines = stderr.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            String l = lines.get(i);
-            int colon = l.indexOf(':');
-            String head = colon > 0 ? l.substring(0, colon) : l;
-            if (head.matches("[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt)") || head.matches("[A-Za-z_][\\w.]*Error")) {
-                return head.substring(head.lastIndexOf('.') + 1);
+    /** {@code inner} wrapped in the namespaces and the set-up of {@code isolation}. */
+    private static List<String> command(Isolation isolation, List<String> inner) {
+        List<String> cmd = new ArrayList<>();
+        switch (isolation) {
+            case ROOT_NAMESPACES -> cmd.add("unshare");
+            case USER_NAMESPACES -> cmd.addAll(List.of("unshare", "--user", "--map-root-user"));
+            case LIMITS_ONLY -> {
+                return inner;
             }
+        }
+        cmd.addAll(List.of("--mount", "--propagation", "private", "--net", "--pid", "--ipc", "--uts", "--fork",
+                "--kill-child", "--", "/bin/sh", "-c", SETUP, "starspec-sandbox"));
+        cmd.addAll(inner);
+        return cmd;
+    }
+
+    /**
+     * Why a program failed. An exit status is not a verdict: a Python exception is named only when the interpreter
+     * printed its traceback and exited non-zero; a program that ended itself is reported as such.
+     */
+    static String reason(String stderr, int exit) {
+        if (exit == 125 && stderr.contains("starspec sandbox: ")) {
+            return "sandbox set-up: " + stderr.substring(stderr.lastIndexOf("starspec sandbox: ") + 18).strip();
         }
         if (exit > 128) {
             int signal = exit - 128;
@@ -133,7 +205,20 @@ public final class Sandbox {
                 default -> "killed by signal " + signal;
             };
         }
-        return "exit code " + exit;
+        int traceback = stderr.lastIndexOf("Traceback (most recent call last):");
+        if (exit != 0 && traceback >= 0) {
+            List<String> lines = stderr.substring(traceback).lines().map(String::strip).filter(l -> !l.isEmpty())
+                    .toList();
+            for (int i = lines.size() - 1; i > 0; i--) {
+                String l = lines.get(i);
+                int colon = l.indexOf(':');
+                String head = colon > 0 ? l.substring(0, colon) : l;
+                if (head.matches("[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Warning)")) {
+                    return head.substring(head.lastIndexOf('.') + 1);
+                }
+            }
+        }
+        return "exited before the tests completed (status " + exit + ")";
     }
 
     private static void killTree(Process p) throws InterruptedException {
@@ -144,7 +229,7 @@ public final class Sandbox {
     }
 
     /** What this machine allows does not change while the JVM runs: probe once (it starts processes). */
-    private static final java.util.function.Supplier<Isolation> ISOLATION = new java.util.function.Supplier<>() {
+    private static final Supplier<Isolation> ISOLATION = new Supplier<>() {
         private volatile Isolation known;
 
         @Override
@@ -156,19 +241,20 @@ public final class Sandbox {
         }
     };
 
+    /** The strongest isolation whose whole set-up works here, tried with the program replaced by {@code true}. */
     private static Isolation probe() {
         boolean root = "0".equals(run("id", "-u"));
-        if (root && ok("unshare", "--net", "--pid", "--fork", "--kill-child", "setpriv", "--reuid=" + NOBODY,
-                "--regid=" + NOBODY, "--clear-groups", "--", "true")) {
+        if (root && ok(command(Isolation.ROOT_NAMESPACES, List.of("setpriv", "--reuid=" + NOBODY,
+                "--regid=" + NOBODY, "--clear-groups", "--", "true")))) {
             return Isolation.ROOT_NAMESPACES;
         }
-        if (ok("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--", "true")) {
+        if (ok(command(Isolation.USER_NAMESPACES, List.of("true")))) {
             return Isolation.USER_NAMESPACES;
         }
         return Isolation.LIMITS_ONLY;
     }
 
-    private static boolean ok(String... cmd) {
+    private static boolean ok(List<String> cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
@@ -195,13 +281,16 @@ public final class Sandbox {
         }
     }
 
-    /** Keeps the last 8 KB of stderr: enough for a traceback's final line, bounded for programs that spew. */
-    private static final class StderrTail extends Thread {
+    /**
+     * Keeps the last 8 KB of a stream: enough for a traceback's final line or the harness's report, bounded for
+     * programs that spew.
+     */
+    private static final class Tail extends Thread {
         private final InputStream in;
         private final byte[] ring = new byte[8192];
         private long written;
 
-        StderrTail(InputStream in) {
+        Tail(InputStream in) {
             this.in = in;
             setDaemon(true);
         }
@@ -211,8 +300,10 @@ public final class Sandbox {
             byte[] buf = new byte[4096];
             try {
                 for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                    for (int i = 0; i < n; i++) {
-                        ring[(int) (written++ % ring.length)] = buf[i];
+                    synchronized (this) {
+                        for (int i = 0; i < n; i++) {
+                            ring[(int) (written++ % ring.length)] = buf[i];
+                        }
                     }
                 }
             } catch (IOException ignored) {
@@ -220,7 +311,7 @@ public final class Sandbox {
             }
         }
 
-        synchronized String tail() {
+        synchronized String text() {
             int len = (int) Math.min(written, ring.length);
             byte[] out = new byte[len];
             for (int i = 0; i < len; i++) {

@@ -11,12 +11,15 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The evaluator scores correct code as passing, wrong code as failing, and contains hostile code. */
 class SandboxTest {
@@ -76,9 +79,86 @@ class SandboxTest {
         assertTrue(o.result().equals("timed out") || o.result().startsWith("failed:"), o.result());
         assertTrue(seconds < 10, "took " + seconds + " s");
         Thread.sleep(500);
-        long survivors = ProcessHandle.allProcesses()
-                .filter(h -> h.info().commandLine().orElse("").contains("starspec-exec-")).count();
-        assertEquals(0, survivors, "processes of the fork bomb still running");
+        assertEquals(List.of(), sandboxProcesses(), "processes of the fork bomb still running");
+    }
+
+    @Test
+    void everyWayOfExitingEarlyIsAFailure() {
+        String early = "failed: exited before the tests completed (status ";
+        Map<String, String> bodies = new LinkedHashMap<>();
+        bodies.put("import sys\nsys.exit(0)", early + "0)");
+        bodies.put("raise SystemExit", early + "0)");
+        bodies.put("raise SystemExit(3)", early + "3)");
+        bodies.put("import sys\nsys.exit('done')", early + "1)");
+        bodies.put("import os\nos._exit(0)", early + "0)");
+        bodies.put("exit()", early + "0)");
+        bodies.put("quit(0)", early + "0)");
+        bodies.put("import os, threading, time\nthreading.Thread(target=lambda: os._exit(0)).start()\ntime.sleep(2)",
+                early + "0)");
+        bodies.put("import atexit, os\natexit.register(lambda: os._exit(0))\nraise SystemExit(1)", early + "0)");
+        bodies.put("import os, sys\nprint('passed')\nos.write(1, b'passed\\n')\nsys.stdout.flush()\nos._exit(0)",
+                early + "0)");
+        List<String> programs = new ArrayList<>(bodies.keySet().stream().map(SandboxTest::hostile).toList());
+        List<String> expected = new ArrayList<>(bodies.values());
+        // at import time: before the function is even called
+        Problem p = problems.get(0);
+        programs.add(Programs.program(p, "import sys\nsys.exit(0)\n" + p.prompt() + p.canonicalSolution()));
+        expected.add(early + "0)");
+        programs.add(Programs.program(p, p.prompt() + p.canonicalSolution() + "\nraise SystemExit(0)\n"));
+        expected.add(early + "0)");
+        List<String> results = evaluator.run(programs).stream().map(Sandbox.Outcome::result).toList();
+        assertEquals(expected, results);
+    }
+
+    @Test
+    void privateTemporaryFoldersLeaveNothingBehind() throws IOException {
+        assumeNamespaces();
+        String name = "starspec-sandbox-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        List<Path> places = Stream.of("/tmp", "/var/tmp", "/dev/shm").map(Path::of).filter(Files::isDirectory)
+                .map(d -> d.resolve(name)).toList();
+        StringBuilder body = new StringBuilder();
+        for (Path f : places) {
+            body.append("open('").append(f).append("', 'w').write('left behind')\n");
+            body.append("assert open('").append(f).append("').read() == 'left behind'\n");
+        }
+        body.append("import os\nassert os.listdir('/tmp') == ['").append(name).append("'], os.listdir('/tmp')\n");
+        Sandbox.Outcome o = evaluator.sandbox().run(hostile(body.toString()));
+        assertEquals("failed: AssertionError", o.result(), "the writes worked and the function returned nothing");
+        for (Path f : places) {
+            assertFalse(Files.exists(f), f + " survived the run");
+        }
+    }
+
+    @Test
+    void theRestOfTheFileSystemIsReadOnly() throws IOException {
+        assumeNamespaces();
+        Path open = Files.createTempDirectory(buildFolder(), "world-writable-");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path file = open.resolve("written.txt");
+        Sandbox.Outcome o = evaluator.sandbox().run(hostile("open('" + file + "', 'w').write('x')"));
+        assertTrue(o.result().equals("failed: OSError") || o.result().equals("failed: PermissionError"), o.result());
+        assertFalse(Files.exists(file));
+        Files.delete(open);
+    }
+
+    @Test
+    void nothingItStartedRunsAfterwards() throws Exception {
+        assumeNamespaces();
+        String marker = "37." + (System.nanoTime() % 1000);
+        Sandbox.Outcome o = evaluator.sandbox().run(hostile("""
+                import os, subprocess
+                subprocess.Popen(['sleep', '%s'], start_new_session=True)
+                if os.fork() == 0:
+                    os.setsid()
+                    if os.fork() == 0:
+                        os.execvp('sleep', ['sleep', '%s'])
+                    os._exit(0)
+                """.formatted(marker, marker)));
+        assertEquals("failed: AssertionError", o.result());
+        long alive = ProcessHandle.allProcesses()
+                .filter(h -> h.info().commandLine().orElse("").contains("sleep " + marker)).count();
+        assertEquals(0, alive, "a process the program started outlived evaluate");
+        assertEquals(List.of(), sandboxProcesses());
     }
 
     @Test
@@ -87,8 +167,8 @@ class SandboxTest {
     }
 
     @Test
-    void shellCommandsCannotHarmTheMachine(@TempDir Path tmp) throws IOException {
-        Path canary = privateCanary(tmp);
+    void shellCommandsCannotHarmTheMachine() throws IOException {
+        Path canary = privateCanary();
         Sandbox.Outcome o = evaluator.sandbox().run(hostile("import os\nos.system('rm -rf " + canary.getParent() + "')"));
         assertEquals("failed: AssertionError", o.result(), "the function returned nothing useful");
         assumeRootIsolation();
@@ -96,8 +176,8 @@ class SandboxTest {
     }
 
     @Test
-    void deletingFilesOutsideTheFolderFails(@TempDir Path tmp) throws IOException {
-        Path canary = privateCanary(tmp);
+    void deletingFilesOutsideTheFolderFails() throws IOException {
+        Path canary = privateCanary();
         Sandbox.Outcome o = evaluator.sandbox().run(hostile("import shutil\nshutil.rmtree('" + canary.getParent() + "')"));
         assumeRootIsolation();
         assertEquals("failed: PermissionError", o.result());
@@ -142,11 +222,41 @@ class SandboxTest {
         assertEquals(0.5, PassAtK.mean(List.of(new PassAtK.Tally(4, 4), new PassAtK.Tally(4, 0)), 1), 1e-12);
     }
 
+    /**
+     * Processes of the sandbox: its harness (marked in its command line) and, as root, anything run as nobody.
+     * The kernel may take a moment to reap a dead namespace, so look for up to a second.
+     */
+    private static List<String> sandboxProcesses() throws InterruptedException {
+        boolean asNobody = evaluator.sandbox().isolation() == Sandbox.Isolation.ROOT_NAMESPACES;
+        List<String> found = List.of();
+        for (int attempt = 0; attempt < 10; attempt++) {
+            found = ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                    .filter(h -> h.info().commandLine().orElse("").contains("starspec-sandbox")
+                            || asNobody && h.info().user().orElse("").equals("nobody"))
+                    .map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList();
+            if (found.isEmpty()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return found;
+    }
+
+    /** Outside /tmp, which the sandbox replaces by a private one. */
+    private static Path buildFolder() throws IOException {
+        return Files.createDirectories(Path.of("target", "sandbox-test").toAbsolutePath());
+    }
+
     /** A file only root can delete: inside a folder of mode 700. */
-    private static Path privateCanary(Path tmp) throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("private"), PosixFilePermissions.asFileAttribute(
+    private static Path privateCanary() throws IOException {
+        Path dir = Files.createTempDirectory(buildFolder(), "private-", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         return Files.writeString(dir.resolve("canary.txt"), "still here");
+    }
+
+    private static void assumeNamespaces() {
+        Assumptions.assumeTrue(evaluator.sandbox().isolation() != Sandbox.Isolation.LIMITS_ONLY,
+                "this machine allows no namespaces: limits only");
     }
 
     private static void assumeRootIsolation() {
