@@ -90,6 +90,11 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
                     while (next == null && input.hasNext()) {
                         long read = System.nanoTime();
                         InputRow in = InputRow.of(input.next());
+                        if (in.error() != null) {
+                            rejected.add(OutputRow.failed(in.id(), in.prompt(), in.error(), decoder.targetId(),
+                                    decoder.draftId(), 0, (System.nanoTime() - read) / 1e6));
+                            continue;
+                        }
                         try {
                             GenerationRequest r = config.request(in.id(), in.prompt(), in.maxNewTokens(), in.temperature(),
                                     in.stop());

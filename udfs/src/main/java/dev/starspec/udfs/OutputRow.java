@@ -69,8 +69,14 @@ public record OutputRow(String id, String prompt, String completion, String fini
                                    double totalMs) {
         String message = error.getMessage() == null || error.getMessage().isBlank()
                 ? error.getClass().getSimpleName() : error.getClass().getSimpleName() + ": " + error.getMessage();
+        return failed(id, prompt, message, model, draft, queueMs, totalMs);
+    }
+
+    /** A prompt that could not be completed, for the reason {@code error} says. */
+    public static OutputRow failed(String id, String prompt, String error, String model, String draft, double queueMs,
+                                   double totalMs) {
         return new OutputRow(id, prompt, null, FinishReason.ERROR.label(), null, null, null, null, totalMs, null, null,
-                null, null, model, draft, ModelRegistry.executorId(), message, queueMs);
+                null, null, model, draft, ModelRegistry.executorId(), error, queueMs);
     }
 
     public boolean failed() {

@@ -82,7 +82,8 @@ public final class GenerateJob {
             prompts = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
         }
         Dataset<Row> pending = prompts.persist(StorageLevel.MEMORY_AND_DISK());
-        long total = pending.count();
+        InputCounts input = InputCounts.of(pending);
+        long total = input.rows();
         long batches = (total + batchRows - 1) / batchRows;
         // Numbering rows into batches costs a Spark job of its own: only worth it when there is more than one batch.
         Dataset<Row> numbered = batches > 1 ? numbered(spark, pending).persist(StorageLevel.MEMORY_AND_DISK()) : pending;
@@ -93,6 +94,13 @@ public final class GenerateJob {
                 + "%d task slot(s) x %d threads, batch size %s%s", total, kind.name().toLowerCase(), batches,
                 batchRows, parts, slots, c.runtime().threads(), batchDescription(c, local),
                 resume && outputExists ? ", resuming " + output : ""));
+        if (input.malformed() > 0) {
+            log.accept("starspec: " + input.malformed() + " input row(s) could not be read as prompts; they are written "
+                    + "with the reason in error");
+        }
+        if (input.duplicateWarning() != null) {
+            log.accept(input.duplicateWarning());
+        }
         for (long b = 0; b < batches; b++) {
             Dataset<Row> wave = batches > 1 ? numbered.where(col("_batch").equalTo(b)).drop("_batch") : pending;
             Dataset<Row> rows = wave.repartition(parts)
@@ -108,7 +116,7 @@ public final class GenerateJob {
             spark.createDataFrame(List.of(), OutputRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
         }
         JobSummary summary = JobSummary.of(spark.read().parquet(output), progress, (System.nanoTime() - start) / 1e9,
-                slots, c.target().location(), c.draft().describe(), batchDescription(c, local));
+                slots, c.target().location(), c.draft().describe(), batchDescription(c, local), input);
         writeSummary(spark, summary);
         return summary;
     }
@@ -124,8 +132,14 @@ public final class GenerateJob {
     /** Prompts with a batch number, assigned by position so that every batch is a fixed set of rows. */
     private Dataset<Row> numbered(SparkSession spark, Dataset<Row> prompts) {
         int rows = batchRows;
-        JavaRDD<Row> indexed = prompts.javaRDD().zipWithIndex().map(t -> RowFactory.create(
-                t._1().get(0), t._1().get(1), t._1().get(2), t._1().get(3), t._1().get(4), t._2() / rows));
+        JavaRDD<Row> indexed = prompts.javaRDD().zipWithIndex().map(t -> {
+            Object[] values = new Object[t._1().size() + 1];
+            for (int i = 0; i < t._1().size(); i++) {
+                values[i] = t._1().get(i);
+            }
+            values[values.length - 1] = t._2() / rows;
+            return RowFactory.create(values);
+        });
         return spark.createDataFrame(indexed, InputRow.SCHEMA.add("_batch", DataTypes.LongType, false));
     }
 

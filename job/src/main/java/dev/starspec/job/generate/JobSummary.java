@@ -16,9 +16,10 @@ import org.apache.spark.sql.Row;
  *
  * @param runDecodeSeconds wall time of all partitions of this run, from their first row to their last, summed
  * @param batchSize rows each task decoded at once ({@code auto} resolved per executor, as configured)
+ * @param input what this run found wrong with the rows it read
  */
 public record JobSummary(OutputStats output, long runRows, long runTokens, double runWallSeconds, double runDecodeSeconds,
-                         int taskSlots, String model, String draft, String batchSize) {
+                         int taskSlots, String model, String draft, String batchSize, InputCounts input) {
 
     /** The output's columns the figures need: reading the prompts and completions back would be wasted. */
     private static final String[] METRICS = {"id", "finish_reason", "completion_tokens", "ttft_ms", "tpot_ms", "total_ms",
@@ -26,7 +27,7 @@ public record JobSummary(OutputStats output, long runRows, long runTokens, doubl
 
     /** {@code model} and {@code draft} (locations) stand in when the output has no row naming them. */
     public static JobSummary of(Dataset<Row> output, GeneratePartition.Progress progress, double wallSeconds,
-                                int taskSlots, String model, String draft, String batchSize) {
+                                int taskSlots, String model, String draft, String batchSize, InputCounts input) {
         OutputStats stats = output.select(METRICS[0], java.util.Arrays.copyOfRange(METRICS, 1, METRICS.length))
                 .javaRDD().mapPartitions((Iterator<Row> rows) -> {
                     OutputStats s = new OutputStats();
@@ -35,7 +36,7 @@ public record JobSummary(OutputStats output, long runRows, long runTokens, doubl
                 }).fold(new OutputStats(), OutputStats::merge);
         return new JobSummary(stats, progress.prompts().value(), progress.tokens().value(), wallSeconds,
                 progress.generationMicros().value() / 1e6, taskSlots, stats.model() != null ? stats.model() : model,
-                stats.model() != null ? stats.draft() : draft, batchSize);
+                stats.model() != null ? stats.draft() : draft, batchSize, input);
     }
 
     public long rows() {
@@ -73,6 +74,13 @@ public record JobSummary(OutputStats output, long runRows, long runTokens, doubl
         run.put("decode_seconds", runDecodeSeconds);
         run.put("task_slots", taskSlots);
         run.put("spark_overhead_seconds", sparkOverheadSeconds());
+        run.put("malformed_rows", input.malformed());
+        run.put("duplicate_ids", input.duplicateIds());
+        run.put("rows_with_duplicate_ids", input.rowsWithDuplicateIds());
+        if (!input.duplicateExamples().isEmpty()) {
+            var examples = run.putArray("duplicate_id_examples");
+            input.duplicateExamples().forEach(examples::add);
+        }
         return n;
     }
 
@@ -88,11 +96,12 @@ public record JobSummary(OutputStats output, long runRows, long runTokens, doubl
         OutputStats.Distribution tpot = output.tpotMs();
         return String.format("%d rows (%d errors), %d completion tokens; TTFT p50/p90/p99 %.1f/%.1f/%.1f ms, "
                         + "TPOT p50/p90/p99 %.2f/%.2f/%.2f ms, queue p90 %.1f ms%s%nthis run: %d rows, %d tokens in %.1f s "
-                        + "(%.1f tokens/s, batch %s); partitions decoding %.1f s over %d task slot(s), Spark overhead %.1f s",
+                        + "(%.1f tokens/s, batch %s); partitions decoding %.1f s over %d task slot(s), Spark overhead %.1f s; "
+                        + "input: %d malformed row(s), %d duplicated id(s)",
                 output.rows(), output.errors(), output.completionTokens(), ttft.quantile(0.5), ttft.quantile(0.9),
                 ttft.quantile(0.99), tpot.quantile(0.5), tpot.quantile(0.9), tpot.quantile(0.99), output.queueMs().quantile(0.9),
                 Double.isNaN(output.acceptance()) ? "" : String.format(", draft acceptance %.1f%%", 100 * output.acceptance()),
                 runRows, runTokens, runWallSeconds, runTokens / runWallSeconds, batchSize, runDecodeSeconds, taskSlots,
-                sparkOverheadSeconds());
+                sparkOverheadSeconds(), input.malformed(), input.duplicateIds());
     }
 }

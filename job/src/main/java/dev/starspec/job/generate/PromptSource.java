@@ -1,19 +1,24 @@
 package dev.starspec.job.generate;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sha2;
 import static org.apache.spark.sql.functions.trim;
-import static org.apache.spark.sql.functions.when;
 
 import dev.starspec.udfs.InputRow;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -25,8 +30,7 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Prompts from where users keep them, as rows of {@link InputRow#SCHEMA}:
  * <ul>
- *   <li>JSONL ({@code id}, {@code prompt}, optional {@code max_new_tokens}, {@code temperature}, {@code stop});
- *       a line without an id gets one from its prompt's hash; a malformed line becomes an error row
+ *   <li>JSONL, a file or a folder of them, gzipped or not: one row per non-blank line, see {@link JsonlPrompts}
  *   <li>Parquet with the same columns
  *   <li>HumanEval ({@code task_id}, {@code prompt}; .jsonl or .jsonl.gz): prompts stripped as bigcode's harness does
  *   <li>a source tree: every Python function and class, see {@link RepoPrompts}
@@ -36,9 +40,9 @@ public final class PromptSource {
 
     public enum Kind { JSONL, PARQUET, HUMANEVAL, REPO }
 
-    private static final StructType JSON_SCHEMA = InputRow.SCHEMA
+    private static final StructType HUMANEVAL_SCHEMA = new StructType()
             .add("task_id", DataTypes.StringType, true)
-            .add("_corrupt_record", DataTypes.StringType, true);
+            .add("prompt", DataTypes.StringType, true);
 
     private PromptSource() {}
 
@@ -72,12 +76,9 @@ public final class PromptSource {
 
     public static Dataset<Row> read(SparkSession spark, String input, Kind kind, boolean fim) {
         return switch (kind) {
-            case JSONL -> fromJson(spark.read().schema(JSON_SCHEMA).option("mode", "PERMISSIVE").json(input));
-            case HUMANEVAL -> spark.read().schema(JSON_SCHEMA).json(input).select(
-                    col("task_id").as("id"), trim(col("prompt"), " \t\n\r").as("prompt"),
-                    lit(null).cast(DataTypes.IntegerType).as("max_new_tokens"),
-                    lit(null).cast(DataTypes.DoubleType).as("temperature"),
-                    lit(null).cast(InputRow.SCHEMA.apply("stop").dataType()).as("stop"));
+            case JSONL -> jsonl(spark, input);
+            case HUMANEVAL -> conform(spark.read().schema(HUMANEVAL_SCHEMA).json(input).select(
+                    col("task_id").as("id"), trim(col("prompt"), " \t\n\r").as("prompt")));
             case PARQUET -> conform(spark.read().parquet(input));
             case REPO -> {
                 List<Row> rows = new ArrayList<>();
@@ -89,19 +90,65 @@ public final class PromptSource {
         };
     }
 
-    private static Dataset<Row> fromJson(Dataset<Row> raw) {
-        Column corrupt = col("_corrupt_record").isNotNull();
-        Column id = when(corrupt, concat(lit("malformed-line:"), sha2(col("_corrupt_record"), 256).substr(1, 16)))
-                .when(col("id").isNotNull(), col("id"))
-                .when(col("task_id").isNotNull(), col("task_id"))
-                .otherwise(concat(lit("sha256:"), sha2(col("prompt"), 256).substr(1, 16)));
-        return raw.select(id.as("id"), when(corrupt, lit(null)).otherwise(col("prompt")).as("prompt"),
-                col("max_new_tokens"), col("temperature"), col("stop"));
+    /**
+     * Each file is read whole by one task, line by line, so that every row knows its line number (Spark's text and
+     * JSON readers split files and lose it) and its raw bytes (to report invalid UTF-8 rather than replace it).
+     */
+    private static Dataset<Row> jsonl(SparkSession spark, String input) {
+        boolean severalFiles = !isOneFile(spark, input);
+        JavaRDD<Row> rows = spark.sparkContext().binaryFiles(input, spark.sparkContext().defaultMinPartitions())
+                .toJavaRDD().flatMap(file -> {
+                    String name = new org.apache.hadoop.fs.Path(file._1()).getName();
+                    InputStream in = file._2().open();
+                    InputStream text = name.endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
+                    JsonlPrompts lines = new JsonlPrompts(text, name, severalFiles);
+                    return new Iterator<Row>() {
+                        @Override
+                        public boolean hasNext() {
+                            boolean more = lines.hasNext();
+                            if (!more) {
+                                close(text);
+                            }
+                            return more;
+                        }
+
+                        @Override
+                        public Row next() {
+                            return lines.next().toRow();
+                        }
+                    };
+                });
+        return spark.createDataFrame(rows, InputRow.SCHEMA);
     }
 
-    /** A Parquet input with at least id and prompt; optional columns are added as nulls when absent. */
+    private static boolean isOneFile(SparkSession spark, String input) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(input);
+            FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            FileStatus[] matches = fs.globStatus(p);
+            if (matches == null || matches.length == 0) {
+                throw new IllegalArgumentException("no input at " + input);
+            }
+            return matches.length == 1 && matches[0].isFile();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + input + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void close(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // everything was read
+        }
+    }
+
+    /**
+     * An input with at least id and prompt; optional columns are added as nulls when absent. An {@code error}
+     * column is not taken over: a previous run's output fed back as input is prompts to generate again.
+     */
     private static Dataset<Row> conform(Dataset<Row> df) {
-        List<String> have = Arrays.asList(df.columns());
+        List<String> have = Arrays.stream(df.columns()).filter(c -> !c.equals("error")).toList();
         if (!have.contains("id") || !have.contains("prompt")) {
             throw new IllegalArgumentException("Parquet input needs columns id and prompt; it has " + have);
         }

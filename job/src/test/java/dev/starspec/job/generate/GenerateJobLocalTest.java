@@ -25,6 +25,7 @@ import dev.starspec.job.SparkTestSession;
 import dev.starspec.udfs.GenerationConfig;
 import dev.starspec.udfs.OutputRow;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,8 +128,9 @@ class GenerateJobLocalTest {
             assertEquals("error", r.getAs("finish_reason"), id);
             assertNotNull(r.getAs("error"), id);
         }
-        Row malformed = byId.values().stream().filter(r -> r.getString(0).startsWith("malformed-line:")).findFirst().orElseThrow();
-        assertEquals("error", malformed.getAs("finish_reason"));
+        assertEquals("line 49: not valid JSON: the line ends inside a string (truncated?)",
+                byId.get("bad/malformed").getAs("error"), "a truncated line keeps the id it had");
+        assertEquals("line 45: prompt: missing", byId.get("bad/null-prompt").getAs("error"));
         assertTrue(((String) byId.get("bad/too-long").getAs("error")).contains("context"), (String) byId.get("bad/too-long").getAs("error"));
 
         JsonNode json = new ObjectMapper().readTree(tmp.resolve("out/completions.summary.json").toFile());
@@ -138,5 +140,66 @@ class GenerateJobLocalTest {
         assertTrue(json.get("acceptance_rate").asDouble() > 0);
         assertTrue(json.get("batch_size").asText().startsWith("auto ("), json.get("batch_size").asText());
         assertTrue(json.get("queue_ms").get("p50").asDouble() >= 0);
+        assertEquals(2, json.get("this_run").get("malformed_rows").asInt(), "the truncated line and the null prompt");
+        assertEquals(0, json.get("this_run").get("duplicate_ids").asInt());
+    }
+
+    /**
+     * A hostile JSONL file, gzipped: one row per non-blank line, ids kept where readable, errors naming line and
+     * field, good rows completed, duplicates counted and warned about.
+     */
+    @Test
+    void malformedLinesKeepTheirIdsAndSayWhatIsWrong(@TempDir Path tmp) throws IOException {
+        List<String> prompts = HumanEvalTexts.prompts();
+        ObjectMapper m = new ObjectMapper();
+        java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+        java.util.function.Consumer<String> line = l -> raw.writeBytes((l + "\n").getBytes(StandardCharsets.UTF_8));
+        line.accept(m.createObjectNode().put("id", "good-1").put("prompt", prompts.get(0)).toString());
+        line.accept("{\"id\": \"typed-1\", \"prompt\": \"def f():\", \"max_new_tokens\": \"lots\"}");
+        line.accept("");
+        line.accept("{\"id\": \"typed-2\", \"prompt\": \"def f():\", \"stop\": \"\\n\"}");
+        raw.writeBytes("{\"id\": \"utf8\", \"prompt\": \"x".getBytes(StandardCharsets.UTF_8));
+        raw.writeBytes(new byte[] {(byte) 0xff, '"', '}', '\n'});
+        line.accept("{\"id\": \"cut\", \"prompt\": \"def g(");
+        line.accept("   ");
+        line.accept(m.createObjectNode().put("id", "twice").put("prompt", prompts.get(1)).toString());
+        line.accept(m.createObjectNode().put("id", "twice").put("prompt", prompts.get(2)).toString());
+        line.accept("{\"prompt\": 3}");
+        Path input = tmp.resolve("hostile.jsonl.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(input))) {
+            out.write(raw.toByteArray());
+        }
+        String output = tmp.resolve("out/hostile.parquet").toString();
+        List<String> log = new ArrayList<>();
+        JobSummary summary = new GenerateJob(config(), input.toString(), PromptSource.Kind.JSONL, false, output,
+                false, 2, 100, null, false).run(log::add);
+
+        List<OutputRow> rows = SparkTestSession.get().read().parquet(output).collectAsList().stream()
+                .map(OutputRow::fromRow).toList();
+        assertEquals(8, rows.size(), "one row per non-blank line");
+        Map<String, List<OutputRow>> byId = new HashMap<>();
+        rows.forEach(r -> byId.computeIfAbsent(r.id(), k -> new ArrayList<>()).add(r));
+        assertEquals(Set.of("good-1", "typed-1", "typed-2", "utf8", "cut", "twice", "hostile.jsonl.gz:10"), byId.keySet());
+        Map<String, String> errors = new HashMap<>();
+        rows.stream().filter(OutputRow::failed).forEach(r -> errors.put(r.id(), r.error()));
+        assertEquals(Map.of(
+                "typed-1", "line 2: max_new_tokens: expected an integer, got \"lots\"",
+                "typed-2", "line 4: stop: expected a list of strings, got \"\\n\"",
+                "utf8", "line 5: invalid UTF-8 at byte 28",
+                "cut", "line 6: not valid JSON: the line ends inside a string (truncated?)",
+                "hostile.jsonl.gz:10", "line 10: prompt: expected a string, got 3"), errors);
+        assertEquals("{\"id\": \"cut\", \"prompt\": \"def g(", byId.get("cut").get(0).prompt(), "the raw line is kept");
+        for (String id : List.of("good-1", "twice")) {
+            for (OutputRow r : byId.get(id)) {
+                assertNull(r.error(), id);
+                assertTrue(r.completionTokens() > 0, id);
+            }
+        }
+        assertEquals(2, byId.get("twice").size());
+        assertEquals(5, summary.input().malformed());
+        assertEquals(1, summary.input().duplicateIds());
+        assertEquals(2, summary.input().rowsWithDuplicateIds());
+        assertEquals(5, summary.errors());
+        assertTrue(log.stream().anyMatch(l -> l.contains("warning") && l.contains("twice")), String.join("\n", log));
     }
 }
