@@ -1,5 +1,7 @@
 package dev.starspec.udfs;
 
+import dev.starspec.engine.artifact.Artifact;
+import dev.starspec.engine.artifact.ArtifactException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -68,11 +70,29 @@ final class ArtifactFetcher {
                 deleteTree(partial);
                 Files.createDirectories(partial);
                 copy(fs, remote, partial, hadoop);
+                verify(partial, location);
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
                 return target;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot fetch model " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An artifact is hashed against its manifest before it becomes visible in the cache (which records it as
+     * verified): a copy that does not match is deleted, so the next attempt fetches again rather than reusing it.
+     */
+    private static void verify(Path partial, String location) throws IOException {
+        if (!Files.isRegularFile(partial.resolve("manifest.json"))) {
+            return; // a checkpoint: converted, and the artifact made from it checked, on first use
+        }
+        try {
+            Artifact.open(partial);
+        } catch (ArtifactException e) {
+            deleteTree(partial);
+            throw new ArtifactException(location, "the copy fetched from here does not match its manifest ("
+                    + e.getMessage() + "); if fetching again gives the same, the source itself is damaged: re-convert it", e);
         }
     }
 

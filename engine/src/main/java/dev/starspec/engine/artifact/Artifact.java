@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * A converted model on disk: {@code model.onnx}, its weights in {@code model.onnx.data}, {@code tokenizer.json}
- * and {@code manifest.json}. Opening one checks that every file is there, whole, and made for this runtime.
+ * and {@code manifest.json}. Opening one checks that every file is there, whole, made for this runtime, and (once
+ * per node, see {@link Verification}) that every byte matches the manifest's sha256.
  */
 public record Artifact(Path dir, Manifest manifest, ModelConfig config) {
 
@@ -57,14 +58,7 @@ public record Artifact(Path dir, Manifest manifest, ModelConfig config) {
                         + size + " bytes, manifest says " + expected.bytes());
             }
         }
-        // The weights can be gigabytes; their size is checked above. The small files are hashed too.
-        for (String name : List.of(MODEL, TOKENIZER)) {
-            String actual = sha256(dir.resolve(name));
-            if (!actual.equals(m.files().get(name).sha256())) {
-                throw new ArtifactException(dir.resolve(name), "content differs from the manifest (sha256 " + actual
-                        + "); the artifact was modified after conversion");
-            }
-        }
+        Verification.check(dir, m);
         ModelConfig config;
         try {
             config = ModelConfig.fromHfJson(m.config());

@@ -9,6 +9,11 @@ public final class ArtifactException extends RuntimeException {
     }
 
     public ArtifactException(Path file, String message, Throwable cause) {
-        super(file + ": " + message, cause);
+        this(file.toString(), message, cause);
+    }
+
+    /** For a location that is not a local path (a URL). */
+    public ArtifactException(String location, String message, Throwable cause) {
+        super(location + ": " + message, cause);
     }
 }

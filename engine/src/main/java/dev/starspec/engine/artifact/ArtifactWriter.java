@@ -60,6 +60,7 @@ public final class ArtifactWriter {
                     new Manifest.Quantization(options.scheme().name(), parameters),
                     files, Tokenizer.fingerprint(tokenizerJson), null);
             manifest.write(partial.resolve(Manifest.FILE));
+            Verification.record(partial); // hashed as written: no need to read gigabytes back
             replace(partial, out);
             return Artifact.open(out);
         } catch (IOException e) {
@@ -70,6 +71,9 @@ public final class ArtifactWriter {
     /** Rewrites the manifest of a finished artifact, keeping its files (used to record quality figures). */
     public static Artifact updateManifest(Artifact artifact, Manifest manifest) {
         manifest.write(artifact.dir().resolve(Manifest.FILE));
+        if (manifest.files().equals(artifact.manifest().files())) {
+            Verification.record(artifact.dir()); // the files verified when the artifact opened are unchanged
+        }
         return Artifact.open(artifact.dir());
     }
 
