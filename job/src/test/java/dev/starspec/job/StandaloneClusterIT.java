@@ -103,7 +103,7 @@ class StandaloneClusterIT {
             return out;
         }
         try (Stream<Path> s = Files.list(loadLog)) {
-            for (Path p : s.toList()) {
+            for (Path p : s.filter(f -> f.toString().endsWith(".load")).toList()) {
                 String name = p.getFileName().toString(); // host-pid-n.load
                 String pid = name.substring(0, name.lastIndexOf('-'));
                 out.computeIfAbsent(pid, k -> new ArrayList<>()).add(Files.readString(p).strip());
@@ -160,6 +160,55 @@ class StandaloneClusterIT {
         assertTrue(loads.size() >= 2, "a replacement executor loaded the models: " + loads.keySet());
         System.out.println("executors: " + rows.stream().collect(Collectors.groupingBy(r -> r.<String>getAs("executor"),
                 Collectors.counting())) + ", loads " + loads);
+    }
+
+    /**
+     * An executor killed while it loads (here: converting the checkpoint into the node's cache, under its lock):
+     * the lock dies with it, its half-written conversion is discarded, a replacement converts again, and its
+     * tasks are retried elsewhere.
+     */
+    @Test
+    void killingAnExecutorWhileItLoadsTheModelLosesNothing() throws Exception {
+        Path input = prompts("loading", 24);
+        Path output = tmp.resolve("loading.parquet");
+        Path loadLog = tmp.resolve("loads-loading");
+        Path cache = tmp.resolve("cache");
+        deleteTree(cache.resolve("artifacts")); // so that the first load converts, which takes a while
+        try (JavaProcess driver = submit(input, output, loadLog, 16)) {
+            long deadline = System.currentTimeMillis() + 120_000;
+            Path loading = null;
+            while (loading == null && System.currentTimeMillis() < deadline) {
+                if (Files.isDirectory(loadLog)) {
+                    try (Stream<Path> s = Files.list(loadLog)) {
+                        loading = s.filter(f -> f.toString().endsWith(".loading")).findFirst().orElse(null);
+                    }
+                }
+                Thread.sleep(5);
+            }
+            assertTrue(loading != null, "no executor began loading:\n" + driver.output());
+            String name = loading.getFileName().toString(); // host-pid-n.loading
+            String hostPid = name.substring(0, name.lastIndexOf('-'));
+            long pid = Long.parseLong(hostPid.substring(hostPid.lastIndexOf('-') + 1));
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            boolean loadedBeforeKill = loadsByExecutor(loadLog).containsKey(hostPid);
+            assertEquals(0, driver.waitFor(400_000), driver.output());
+            System.out.println("killed executor " + hostPid + " while loading (it had finished a load: "
+                    + loadedBeforeKill + ")");
+        }
+        List<Row> rows = SparkTestSession.get().read().parquet(output.toString()).collectAsList();
+        assertEquals(24, rows.size(), "rows");
+        assertEquals(24, rows.stream().map(r -> r.getString(0)).distinct().count(), "every id exactly once");
+        assertTrue(rows.stream().allMatch(r -> r.isNullAt(16)), "no error rows");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     static int freePort() throws IOException {

@@ -26,14 +26,16 @@ import org.slf4j.LoggerFactory;
  * at shutdown. Nothing here is ever serialized.
  *
  * <p>Set {@code STARSPEC_LOAD_LOG} (environment) or {@code starspec.loadLog} (system property) to a folder to
- * get one file per load, named after the host and process: a side channel that lets tests (and operators)
- * count loads per executor.
+ * get one file per load, named after the host and process ({@code host-pid-n.load}, the model id inside), and one
+ * per load begun ({@code .loading}, the location inside): a side channel that lets tests (and operators) count
+ * loads per executor and see which executor is loading right now.
  */
 public final class ModelRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
     private static final Map<String, CompletableFuture<Model>> MODELS = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
+    private static final AtomicInteger STARTS = new AtomicInteger();
     private static final String EXECUTOR = hostAndPid();
 
     static {
@@ -81,6 +83,7 @@ public final class ModelRegistry {
 
     private static Model load(ModelSpec spec, RuntimeOptions runtime) {
         long start = System.nanoTime();
+        record(STARTS.incrementAndGet() + ".loading", spec.location());
         ArtifactCache cache = ArtifactCache.standard();
         Path local = ArtifactFetcher.localFolder(spec.location(), cache.root(), hadoopConfiguration());
         Model m = Model.load(cache.resolve(local, spec.quant() == null ? null : QuantSpec.of(spec.quant()), LOG::info),
@@ -88,7 +91,7 @@ public final class ModelRegistry {
         int n = LOADS.incrementAndGet();
         LOG.info("loaded {} from {} in {} s on {} (load {} in this JVM)", m.id(), spec.location(),
                 String.format("%.1f", (System.nanoTime() - start) / 1e9), executorId(), n);
-        recordLoad(m.id());
+        record(n + ".load", m.id());
         return m;
     }
 
@@ -98,7 +101,8 @@ public final class ModelRegistry {
                 : org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(env.conf());
     }
 
-    private static void recordLoad(String modelId) {
+    /** {@code host-pid-<name>} in the load log, when there is one: loads begun ({@code .loading}) and done. */
+    private static void record(String name, String text) {
         String dir = System.getProperty("starspec.loadLog", System.getenv("STARSPEC_LOAD_LOG"));
         if (dir == null || dir.isBlank()) {
             return;
@@ -106,9 +110,9 @@ public final class ModelRegistry {
         try {
             Path folder = Path.of(dir);
             Files.createDirectories(folder);
-            Files.writeString(folder.resolve(executorId().replace('/', '-') + "-" + LOADS.get() + ".load"), modelId + "\n");
+            Files.writeString(folder.resolve(executorId().replace('/', '-') + "-" + name), text + "\n");
         } catch (IOException e) {
-            LOG.warn("cannot record the load of {} in {}: {}", modelId, dir, e.getMessage());
+            LOG.warn("cannot record {} in the load log {}: {}", name, dir, e.getMessage());
         }
     }
 

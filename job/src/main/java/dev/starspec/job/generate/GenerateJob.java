@@ -70,6 +70,7 @@ public final class GenerateJob {
         int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
         int slots = Math.max(1, spark.sparkContext().defaultParallelism() / taskCpus);
         boolean local = spark.sparkContext().isLocal();
+        checkOutputWritable(spark);
         GenerationConfig c = threadsFromSpark
                 ? config.withThreads(Math.max(1, local ? Runtime.getRuntime().availableProcessors() / slots : taskCpus)) : config;
         checkModelsOnDriver(c, local, log);
@@ -77,6 +78,9 @@ public final class GenerateJob {
         GeneratePartition.Progress progress = GeneratePartition.Progress.register(spark.sparkContext());
         Dataset<Row> prompts = PromptSource.read(spark, input, kind, fim);
         boolean outputExists = exists(spark, output);
+        if (outputExists) {
+            discardUncommitted(spark, log);
+        }
         if (resume && outputExists) {
             Dataset<Row> done = spark.read().parquet(output).select("id").where(col("id").isNotNull()).distinct();
             prompts = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
@@ -166,6 +170,55 @@ public final class GenerateJob {
             } else if (!Files.isRegularFile(p.resolve("config.json"))) {
                 log.accept("starspec: " + location + " is not on the driver; executors will look for it themselves");
             }
+        }
+    }
+
+    /**
+     * Fails before any model loads or row is generated when the output cannot be written: otherwise the first
+     * batch's work would be lost at its commit. A probe file beside the output is created and deleted (a hidden
+     * name, which Parquet readers skip should it stay behind).
+     */
+    private void checkOutputWritable(SparkSession spark) {
+        org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
+        try {
+            FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (fs.exists(out) && !fs.getFileStatus(out).isDirectory()) {
+                throw new IllegalArgumentException("cannot write the output " + output
+                        + ": it is a file; --output names a folder of Parquet files");
+            }
+            org.apache.hadoop.fs.Path parent = out.getParent();
+            if (parent != null && !fs.exists(parent) && !fs.mkdirs(parent)) {
+                throw new IOException("cannot create " + parent);
+            }
+            org.apache.hadoop.fs.Path probe = new org.apache.hadoop.fs.Path(parent,
+                    "." + out.getName() + ".write-probe-" + java.util.UUID.randomUUID());
+            try (OutputStream ignored = fs.create(probe, false)) {
+                // writable
+            }
+            fs.delete(probe, false);
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new IllegalArgumentException("cannot write the output " + output + ": " + why
+                    + " (nothing was generated)", e);
+        }
+    }
+
+    /**
+     * A run killed mid-batch leaves its tasks' written but uncommitted files under {@code _temporary}; Hadoop's
+     * committer would fold them into the next job's commit on this output (they sit under the same attempt
+     * folder), duplicating rows that run generates again. One job writes an output at a time, so whatever is
+     * there is a dead run's.
+     */
+    private void discardUncommitted(SparkSession spark, Consumer<String> log) {
+        org.apache.hadoop.fs.Path staging = new org.apache.hadoop.fs.Path(output, "_temporary");
+        try {
+            FileSystem fs = staging.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (fs.exists(staging)) {
+                log.accept("starspec: discarding " + staging + ", uncommitted work of an interrupted run");
+                fs.delete(staging, true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + staging + ": " + e.getMessage(), e);
         }
     }
 

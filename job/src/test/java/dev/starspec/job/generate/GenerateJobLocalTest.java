@@ -144,6 +144,22 @@ class GenerateJobLocalTest {
         assertEquals(0, json.get("this_run").get("duplicate_ids").asInt());
     }
 
+    /** An output that cannot be written fails at once, naming it, before any model loads or row is generated. */
+    @Test
+    void anUnwritableOutputFailsBeforeGenerating(@TempDir Path tmp) throws IOException {
+        Path input = Files.write(tmp.resolve("prompts.jsonl"), inputLines().subList(0, 3));
+        Path blocker = Files.writeString(tmp.resolve("not-a-folder"), "a file where the output's folder should be");
+        GenerationConfig missing = GenerationConfig.of(tmp.resolve("no-such-model").toString(), null);
+        for (String output : List.of(blocker.resolve("out.parquet").toString(), blocker.toString())) {
+            List<String> log = new ArrayList<>();
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new GenerateJob(missing, input.toString(), PromptSource.Kind.JSONL, false, output, false, 1, 10,
+                            null, false).run(log::add));
+            assertTrue(e.getMessage().startsWith("cannot write the output " + output + ": "), e.getMessage());
+            assertEquals(List.of(), log, "nothing ran");
+        }
+    }
+
     /**
      * A hostile JSONL file, gzipped: one row per non-blank line, ids kept where readable, errors naming line and
      * field, good rows completed, duplicates counted and warned about.
