@@ -92,7 +92,7 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
                         InputRow in = InputRow.of(input.next());
                         if (in.error() != null) {
                             rejected.add(OutputRow.failed(in.id(), in.prompt(), in.error(), decoder.targetId(),
-                                    decoder.draftId(), 0, (System.nanoTime() - read) / 1e6));
+                                    decoder.draftId(), 0, (System.nanoTime() - read) / 1e6).withLanguage(in.language()));
                             continue;
                         }
                         try {
@@ -101,7 +101,7 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
                             next = new Submission<>(in, r, read);
                         } catch (RuntimeException e) {
                             rejected.add(OutputRow.failed(in.id(), in.prompt(), e, decoder.targetId(), decoder.draftId(), 0,
-                                    (System.nanoTime() - read) / 1e6));
+                                    (System.nanoTime() - read) / 1e6).withLanguage(in.language()));
                         }
                     }
                     return next != null;
@@ -146,9 +146,10 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
             if (o.failed()) {
                 LOG.warn("prompt {} failed: {}", in.id(), o.error().toString());
                 return OutputRow.failed(in.id(), in.prompt(), o.error(), decoder.targetId(), decoder.draftId(), o.queueMs(),
-                        o.totalMs());
+                        o.totalMs()).withLanguage(in.language());
             }
-            return OutputRow.of(in.id(), in.prompt(), o.generation(), decoder.targetId(), decoder.draftId(), o.queueMs());
+            return OutputRow.of(in.id(), in.prompt(), o.generation(), decoder.targetId(), decoder.draftId(), o.queueMs())
+                    .withLanguage(in.language());
         }
 
         void close() {

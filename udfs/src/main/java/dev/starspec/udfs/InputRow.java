@@ -11,14 +11,16 @@ import org.apache.spark.sql.types.StructType;
  * What the job feeds the generation function: a prompt, its id, and optional per-row settings.
  *
  * @param maxNewTokens, temperature, stop null: the job's defaults
+ * @param language the prompt's programming language when known ({@code python}, {@code rust}, ...), carried to the
+ *     output row
  * @param error why the input could not be read as a prompt (then {@code prompt} holds the raw input); null when it
  *     could
  */
 public record InputRow(String id, String prompt, Integer maxNewTokens, Double temperature, List<String> stop,
-                       String error) {
+                       String language, String error) {
 
     public InputRow(String id, String prompt, Integer maxNewTokens, Double temperature, List<String> stop) {
-        this(id, prompt, maxNewTokens, temperature, stop, null);
+        this(id, prompt, maxNewTokens, temperature, stop, null, null);
     }
 
     public static final StructType SCHEMA = new StructType(new StructField[] {
@@ -27,6 +29,7 @@ public record InputRow(String id, String prompt, Integer maxNewTokens, Double te
         DataTypes.createStructField("max_new_tokens", DataTypes.IntegerType, true),
         DataTypes.createStructField("temperature", DataTypes.DoubleType, true),
         DataTypes.createStructField("stop", DataTypes.createArrayType(DataTypes.StringType, true), true),
+        DataTypes.createStructField("language", DataTypes.StringType, true),
         DataTypes.createStructField("error", DataTypes.StringType, true),
     });
 
@@ -34,15 +37,20 @@ public record InputRow(String id, String prompt, Integer maxNewTokens, Double te
     public static InputRow of(Row r) {
         StructType schema = r.schema() != null ? r.schema() : SCHEMA;
         int stop = schema.fieldIndex("stop");
-        int error = java.util.Arrays.asList(schema.fieldNames()).indexOf("error"); // older inputs have none
         return new InputRow((String) r.get(schema.fieldIndex("id")), (String) r.get(schema.fieldIndex("prompt")),
                 (Integer) r.get(schema.fieldIndex("max_new_tokens")), (Double) r.get(schema.fieldIndex("temperature")),
-                r.isNullAt(stop) ? null : r.getList(stop), error < 0 ? null : (String) r.get(error));
+                r.isNullAt(stop) ? null : r.getList(stop), optional(r, schema, "language"), optional(r, schema, "error"));
+    }
+
+    /** A column that rows made before it existed lack. */
+    private static String optional(Row r, StructType schema, String name) {
+        int at = java.util.Arrays.asList(schema.fieldNames()).indexOf(name);
+        return at >= 0 && at < r.size() ? (String) r.get(at) : null;
     }
 
     /** The Spark row, in {@link #SCHEMA}'s order. */
     public Row toRow() {
         return RowFactory.create(id, prompt, maxNewTokens, temperature,
-                stop == null ? null : scala.jdk.javaapi.CollectionConverters.asScala(stop).toSeq(), error);
+                stop == null ? null : scala.jdk.javaapi.CollectionConverters.asScala(stop).toSeq(), language, error);
     }
 }

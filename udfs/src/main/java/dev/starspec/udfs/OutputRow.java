@@ -23,11 +23,12 @@ import org.apache.spark.sql.types.StructType;
  * @param tpotMs the row's own time per output token after the first
  * @param totalMs admission to done
  * @param queueMs read to admission: waiting for a free row of the batch or for cache memory
+ * @param language the prompt's programming language, when the input said or the source tree showed
  */
 public record OutputRow(String id, String prompt, String completion, String finishReason, Integer promptTokens,
                         Integer completionTokens, Double ttftMs, Double tpotMs, Double totalMs, Long draftTokensProposed,
                         Long draftTokensAccepted, Double acceptanceRate, Long targetPasses, String model, String draft,
-                        String executor, String error, Double queueMs) {
+                        String executor, String error, Double queueMs, String language) {
 
     /** A column: its name, Spark type, and where the record keeps it. */
     private record Column(String name, DataType type, boolean nullable, Function<OutputRow, Object> value) {}
@@ -50,7 +51,8 @@ public record OutputRow(String id, String prompt, String completion, String fini
             new Column("draft", DataTypes.StringType, true, OutputRow::draft),
             new Column("executor", DataTypes.StringType, false, OutputRow::executor),
             new Column("error", DataTypes.StringType, true, OutputRow::error),
-            new Column("queue_ms", DataTypes.DoubleType, true, OutputRow::queueMs));
+            new Column("queue_ms", DataTypes.DoubleType, true, OutputRow::queueMs),
+            new Column("language", DataTypes.StringType, true, OutputRow::language));
 
     public static final StructType SCHEMA = new StructType(COLUMNS.stream()
             .map(c -> DataTypes.createStructField(c.name(), c.type(), c.nullable())).toArray(StructField[]::new));
@@ -61,7 +63,7 @@ public record OutputRow(String id, String prompt, String completion, String fini
         return new OutputRow(id, prompt, g.completion(), g.finishReason().label(), g.promptTokens(), g.completionTokens(),
                 orNull(g.ttftMs()), orNull(g.tpotMs()), orNull(g.totalMs()), d == null ? null : d.proposed(),
                 d == null ? null : d.accepted(), d == null ? null : orNull(d.acceptanceRate()), g.targetPasses(),
-                model, draft, ModelRegistry.executorId(), null, queueMs);
+                model, draft, ModelRegistry.executorId(), null, queueMs, null);
     }
 
     /** A prompt that could not be completed: the reason in {@code error}, nothing lost. */
@@ -76,7 +78,13 @@ public record OutputRow(String id, String prompt, String completion, String fini
     public static OutputRow failed(String id, String prompt, String error, String model, String draft, double queueMs,
                                    double totalMs) {
         return new OutputRow(id, prompt, null, FinishReason.ERROR.label(), null, null, null, null, totalMs, null, null,
-                null, null, model, draft, ModelRegistry.executorId(), error, queueMs);
+                null, null, model, draft, ModelRegistry.executorId(), error, queueMs, null);
+    }
+
+    public OutputRow withLanguage(String language) {
+        return new OutputRow(id, prompt, completion, finishReason, promptTokens, completionTokens, ttftMs, tpotMs, totalMs,
+                draftTokensProposed, draftTokensAccepted, acceptanceRate, targetPasses, model, draft, executor, error,
+                queueMs, language);
     }
 
     public boolean failed() {
@@ -101,7 +109,7 @@ public record OutputRow(String id, String prompt, String completion, String fini
         }
         return new OutputRow((String) v[0], (String) v[1], (String) v[2], (String) v[3], (Integer) v[4], (Integer) v[5],
                 (Double) v[6], (Double) v[7], (Double) v[8], (Long) v[9], (Long) v[10], (Double) v[11], (Long) v[12],
-                (String) v[13], (String) v[14], (String) v[15], (String) v[16], (Double) v[17]);
+                (String) v[13], (String) v[14], (String) v[15], (String) v[16], (Double) v[17], (String) v[18]);
     }
 
     private static int indexOf(StructType schema, String name) {

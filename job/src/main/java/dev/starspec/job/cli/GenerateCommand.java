@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         description = "Generate completions for a prompt dataset with Spark and write them to Parquet.")
 public final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--input", description = "JSONL, Parquet, HumanEval .jsonl.gz, or a source folder (default: the bundled sample prompts)")
+    @Option(names = "--input", description = "JSONL, Parquet, HumanEval .jsonl.gz, a source folder or a git repository (default: the "
+            + "bundled sample prompts)")
     String input;
 
     @Option(names = "--input-kind", defaultValue = "auto", description = "auto, jsonl, parquet, humaneval or repo (default ${DEFAULT-VALUE})")
@@ -31,6 +32,10 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--fim", description = "repo input: fill-in-the-middle prompts with the code around each body")
     boolean fim;
+
+    @Option(names = "--revision", description = "repo input: read this revision (branch, tag, commit) of the git "
+            + "repository at --input (bare or not) instead of the files on disk; a bare repository alone reads HEAD")
+    String revision;
 
     @Option(names = "--output", defaultValue = "out/completions.parquet", description = "Parquet folder (default ${DEFAULT-VALUE})")
     String output;
@@ -93,7 +98,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 runtime.offHeapBytes(), new RequestDefaults(maxNewTokens, sampling.temperature, sampling.topP, sampling.topK,
                         sampling.seed, noStop ? List.of() : stop != null ? stop : GenerationRequest.HUMANEVAL_STOPS));
         String in = input != null ? input : Bundled.samplePrompts().toString();
-        GenerateJob job = new GenerateJob(config, in, PromptSource.detect(in, inputKind), fim, output,
+        PromptSource.Kind kind = revision != null ? PromptSource.Kind.REPO : PromptSource.detect(in, inputKind);
+        GenerateJob job = new GenerateJob(config, new PromptSource(in, kind, fim, revision), output,
                 mode.equalsIgnoreCase("resume"), partitions, batchRows, master, runtime.threads == null);
         JobSummary summary = job.run(System.out::println);
         System.out.println(summary);

@@ -37,9 +37,7 @@ import org.apache.spark.storage.StorageLevel;
 public final class GenerateJob {
 
     private final GenerationConfig config;
-    private final String input;
-    private final PromptSource.Kind kind;
-    private final boolean fim;
+    private final PromptSource input;
     private final String output;
     private final boolean resume;
     private final Integer partitions;
@@ -47,15 +45,13 @@ public final class GenerateJob {
     private final String master;
     private final boolean threadsFromSpark;
 
-    public GenerateJob(GenerationConfig config, String input, PromptSource.Kind kind, boolean fim, String output,
-                       boolean resume, Integer partitions, int batchRows, String master, boolean threadsFromSpark) {
+    public GenerateJob(GenerationConfig config, PromptSource input, String output, boolean resume, Integer partitions,
+                       int batchRows, String master, boolean threadsFromSpark) {
         if (batchRows <= 0) {
             throw new IllegalArgumentException("--batch-rows must be positive");
         }
         this.config = config;
         this.input = input;
-        this.kind = kind;
-        this.fim = fim;
         this.output = output;
         this.resume = resume;
         this.partitions = partitions;
@@ -76,7 +72,7 @@ public final class GenerateJob {
         checkModelsOnDriver(c, local, log);
 
         GeneratePartition.Progress progress = GeneratePartition.Progress.register(spark.sparkContext());
-        Dataset<Row> prompts = PromptSource.read(spark, input, kind, fim);
+        Dataset<Row> prompts = input.read(spark, log);
         boolean outputExists = exists(spark, output);
         if (outputExists) {
             discardUncommitted(spark, log);
@@ -86,8 +82,8 @@ public final class GenerateJob {
             prompts = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
         }
         Dataset<Row> pending = prompts.persist(StorageLevel.MEMORY_AND_DISK());
-        InputCounts input = InputCounts.of(pending);
-        long total = input.rows();
+        InputCounts counts = InputCounts.of(pending);
+        long total = counts.rows();
         long batches = (total + batchRows - 1) / batchRows;
         // Numbering rows into batches costs a Spark job of its own: only worth it when there is more than one batch.
         Dataset<Row> numbered = batches > 1 ? numbered(spark, pending).persist(StorageLevel.MEMORY_AND_DISK()) : pending;
@@ -95,15 +91,15 @@ public final class GenerateJob {
         // task slot keep a lost executor cheap to redo, locally there is nothing to lose.
         int parts = partitions != null ? partitions : local ? slots : 2 * slots;
         log.accept(String.format("starspec: %d prompts to generate (%s) in %d batch(es) of up to %d rows, %d partitions each, "
-                + "%d task slot(s) x %d threads, batch size %s%s", total, kind.name().toLowerCase(), batches,
+                + "%d task slot(s) x %d threads, batch size %s%s", total, input.kind().name().toLowerCase(), batches,
                 batchRows, parts, slots, c.runtime().threads(), batchDescription(c, local),
                 resume && outputExists ? ", resuming " + output : ""));
-        if (input.malformed() > 0) {
-            log.accept("starspec: " + input.malformed() + " input row(s) could not be read as prompts; they are written "
+        if (counts.malformed() > 0) {
+            log.accept("starspec: " + counts.malformed() + " input row(s) could not be read as prompts; they are written "
                     + "with the reason in error");
         }
-        if (input.duplicateWarning() != null) {
-            log.accept(input.duplicateWarning());
+        if (counts.duplicateWarning() != null) {
+            log.accept(counts.duplicateWarning());
         }
         for (long b = 0; b < batches; b++) {
             Dataset<Row> wave = batches > 1 ? numbered.where(col("_batch").equalTo(b)).drop("_batch") : pending;
@@ -120,7 +116,7 @@ public final class GenerateJob {
             spark.createDataFrame(List.of(), OutputRow.SCHEMA).write().mode(SaveMode.Overwrite).parquet(output);
         }
         JobSummary summary = JobSummary.of(spark.read().parquet(output), progress, (System.nanoTime() - start) / 1e9,
-                slots, c.target().location(), c.draft().describe(), batchDescription(c, local), input);
+                slots, c.target().location(), c.draft().describe(), batchDescription(c, local), counts);
         writeSummary(spark, summary);
         return summary;
     }

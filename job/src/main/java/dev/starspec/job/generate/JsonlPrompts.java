@@ -32,8 +32,8 @@ import java.util.NoSuchElementException;
  * integer, got "lots"}), so the output shows which input failed and why, and loses nothing.
  *
  * <p>Fields: {@code id} (or HumanEval's {@code task_id}; a string, or an integer taken as its digits),
- * {@code prompt} (a string), and optional {@code max_new_tokens} (an integer), {@code temperature} (a number) and
- * {@code stop} (a list of strings); null means absent, other fields are ignored. A line without an id gets
+ * {@code prompt} (a string), and optional {@code max_new_tokens} (an integer), {@code temperature} (a number),
+ * {@code stop} (a list of strings) and {@code language} (a string); null means absent, other fields are ignored. A line without an id gets
  * {@code sha256:} and the first 16 hex digits of its prompt's hash; a line whose id cannot be read gets
  * {@code file:line}. Both are stable, so {@code --mode resume} recognises them.
  */
@@ -133,11 +133,11 @@ public final class JsonlPrompts implements Iterator<InputRow> {
             error = encodingError;
         }
         if (error != null) {
-            return new InputRow(f.id != null ? f.id : file + ":" + number, text, null, null, null,
+            return new InputRow(f.id != null ? f.id : file + ":" + number, text, null, null, null, f.language,
                     where + number + ": " + error);
         }
         String id = f.id != null ? f.id : "sha256:" + sha256(f.prompt).substring(0, 16);
-        return new InputRow(id, f.prompt, f.maxNewTokens, f.temperature, f.stop, null);
+        return new InputRow(id, f.prompt, f.maxNewTokens, f.temperature, f.stop, f.language, null);
     }
 
     /** The fields of one line, as far as they could be read. */
@@ -148,6 +148,7 @@ public final class JsonlPrompts implements Iterator<InputRow> {
         Integer maxNewTokens;
         Double temperature;
         List<String> stop;
+        String language;
 
         /** Reads the line; the first problem found, or null. {@code id} is kept whatever comes after it. */
         String read(String text) throws IOException {
@@ -171,6 +172,10 @@ public final class JsonlPrompts implements Iterator<InputRow> {
                                 taskId = v;
                             }
                             yield v != null || t == JsonToken.VALUE_NULL ? null : "expected a string";
+                        }
+                        case "language" -> {
+                            language = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                            yield t == JsonToken.VALUE_STRING || t == JsonToken.VALUE_NULL ? null : "expected a string";
                         }
                         case "prompt" -> {
                             prompted = t != JsonToken.VALUE_NULL;

@@ -4,6 +4,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.trim;
 
+import dev.starspec.job.repo.RepoPrompts;
+import dev.starspec.job.repo.SourceTree;
 import dev.starspec.udfs.InputRow;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +17,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -22,7 +25,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -33,10 +35,14 @@ import org.apache.spark.sql.types.StructType;
  *   <li>JSONL, a file or a folder of them, gzipped or not: one row per non-blank line, see {@link JsonlPrompts}
  *   <li>Parquet with the same columns
  *   <li>HumanEval ({@code task_id}, {@code prompt}; .jsonl or .jsonl.gz): prompts stripped as bigcode's harness does
- *   <li>a source tree: every Python function and class, see {@link RepoPrompts}
+ *   <li>a source tree: every function, method and class in eight languages, see {@link RepoPrompts}; a folder, or
+ *       with {@code revision} a revision of a git repository (bare or not), read without a checkout
  * </ul>
+ *
+ * @param fim source trees: fill-in-the-middle prompts
+ * @param revision source trees: the git revision to read (null: the folder as it is on disk)
  */
-public final class PromptSource {
+public record PromptSource(String location, Kind kind, boolean fim, String revision) {
 
     public enum Kind { JSONL, PARQUET, HUMANEVAL, REPO }
 
@@ -44,8 +50,12 @@ public final class PromptSource {
             .add("task_id", DataTypes.StringType, true)
             .add("prompt", DataTypes.StringType, true);
 
-    private PromptSource() {}
+    /** A file of prompts (JSONL, Parquet, HumanEval). */
+    public static PromptSource of(String location, Kind kind) {
+        return new PromptSource(location, kind, false, null);
+    }
 
+    /** The kind of input at {@code input}, unless {@code kind} names one. */
     public static Kind detect(String input, String kind) {
         if (kind != null && !kind.equals("auto")) {
             return Kind.valueOf(kind.toUpperCase(Locale.ROOT));
@@ -74,16 +84,22 @@ public final class PromptSource {
         }
     }
 
-    public static Dataset<Row> read(SparkSession spark, String input, Kind kind, boolean fim) {
+    /** The prompts as rows of {@link InputRow#SCHEMA}; what a source tree scan found and skipped goes to the log. */
+    public Dataset<Row> read(SparkSession spark, Consumer<String> log) {
         return switch (kind) {
-            case JSONL -> jsonl(spark, input);
-            case HUMANEVAL -> conform(spark.read().schema(HUMANEVAL_SCHEMA).json(input).select(
-                    col("task_id").as("id"), trim(col("prompt"), " \t\n\r").as("prompt")));
-            case PARQUET -> conform(spark.read().parquet(input));
+            case JSONL -> jsonl(spark, location);
+            case HUMANEVAL -> conform(spark.read().schema(HUMANEVAL_SCHEMA).json(location).select(
+                    col("task_id").as("id"), trim(col("prompt"), " \t\n\r").as("prompt"), lit("python").as("language")));
+            case PARQUET -> conform(spark.read().parquet(location));
             case REPO -> {
+                Path at = Path.of(location);
+                SourceTree tree = revision != null ? SourceTree.revision(at, revision)
+                        : SourceTree.isGitDirectory(at) ? SourceTree.revision(at, "HEAD") : SourceTree.folder(at);
+                RepoPrompts.Scan scan = RepoPrompts.scan(tree, fim);
+                log.accept("starspec: " + location + (revision != null ? " at " + revision : "") + ": " + scan);
                 List<Row> rows = new ArrayList<>();
-                for (RepoPrompts.Prompt p : RepoPrompts.scan(Path.of(input), fim)) {
-                    rows.add(RowFactory.create(p.id(), p.prompt(), null, null, null));
+                for (RepoPrompts.Prompt p : scan.prompts()) {
+                    rows.add(new InputRow(p.id(), p.prompt(), null, null, null, p.language(), null).toRow());
                 }
                 yield spark.createDataFrame(rows, InputRow.SCHEMA);
             }

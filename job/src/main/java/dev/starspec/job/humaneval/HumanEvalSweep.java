@@ -94,8 +94,8 @@ public final class HumanEvalSweep {
                     + settings.samples() + " sample(s)");
             Path dir = output.resolve(c.folder());
             String generations = dir.resolve("generations.parquet").toString();
-            JobSummary job = new GenerateJob(generationConfig(c), input.toString(), PromptSource.Kind.JSONL, false, generations,
-                    false, settings.partitions(), Integer.MAX_VALUE, settings.master(), settings.threads() == null).run(log);
+            JobSummary job = new GenerateJob(generationConfig(c), PromptSource.of(input.toString(), PromptSource.Kind.JSONL),
+                    generations, false, settings.partitions(), Integer.MAX_VALUE, settings.master(), settings.threads() == null).run(log);
             Dataset<Row> gen = spark.read().parquet(generations);
             Dataset<Row> scored = gen.mapPartitions(new ExecutePrograms(byTask, settings.timeoutSeconds()),
                     Encoders.row(ExecutePrograms.schema(OutputRow.SCHEMA)));

@@ -80,7 +80,7 @@ class GenerateJobLocalTest {
         String output = tmp.resolve("out/completions.parquet").toString();
         SparkSession spark = SparkTestSession.get();
 
-        JobSummary summary = new GenerateJob(config(), input.toString(), PromptSource.Kind.JSONL, false, output,
+        JobSummary summary = new GenerateJob(config(), PromptSource.of(input.toString(), PromptSource.Kind.JSONL), output,
                 false, 3, 20, null, false).run(s -> { });
 
         List<Row> rows = spark.read().parquet(output).collectAsList();
@@ -153,7 +153,7 @@ class GenerateJobLocalTest {
         for (String output : List.of(blocker.resolve("out.parquet").toString(), blocker.toString())) {
             List<String> log = new ArrayList<>();
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> new GenerateJob(missing, input.toString(), PromptSource.Kind.JSONL, false, output, false, 1, 10,
+                    () -> new GenerateJob(missing, PromptSource.of(input.toString(), PromptSource.Kind.JSONL), output, false, 1, 10,
                             null, false).run(log::add));
             assertTrue(e.getMessage().startsWith("cannot write the output " + output + ": "), e.getMessage());
             assertEquals(List.of(), log, "nothing ran");
@@ -187,7 +187,7 @@ class GenerateJobLocalTest {
         }
         String output = tmp.resolve("out/hostile.parquet").toString();
         List<String> log = new ArrayList<>();
-        JobSummary summary = new GenerateJob(config(), input.toString(), PromptSource.Kind.JSONL, false, output,
+        JobSummary summary = new GenerateJob(config(), PromptSource.of(input.toString(), PromptSource.Kind.JSONL), output,
                 false, 2, 100, null, false).run(log::add);
 
         List<OutputRow> rows = SparkTestSession.get().read().parquet(output).collectAsList().stream()

@@ -27,8 +27,8 @@ class JsonlPromptsTest {
     void goodLinesCarryTheirSettings() {
         InputRow r = one("{\"id\": \"a\", \"prompt\": \"def f():\", \"max_new_tokens\": 12, \"temperature\": 0.5, "
                 + "\"stop\": [\"\\n\\n\", \"#\"], \"extra\": {\"ignored\": [1, 2]}}");
-        assertEquals(new InputRow("a", "def f():", 12, 0.5, List.of("\n\n", "#"), null), r);
-        assertEquals(new InputRow("7", "x", null, 1.0, null, null),
+        assertEquals(new InputRow("a", "def f():", 12, 0.5, List.of("\n\n", "#"), null, null), r);
+        assertEquals(new InputRow("7", "x", null, 1.0, null, null, null),
                 one("{\"id\": 7, \"prompt\": \"x\", \"temperature\": 1, \"max_new_tokens\": null, \"stop\": null}"));
         assertEquals("HumanEval/3", one("{\"task_id\": \"HumanEval/3\", \"prompt\": \"x\"}").id());
     }
@@ -99,7 +99,7 @@ class JsonlPromptsTest {
         assertEquals(2, rows.size(), "blank lines give no row");
         assertEquals("bad-bytes", rows.get(0).id());
         assertEquals("line 1: invalid UTF-8 at byte 35", rows.get(0).error());
-        assertEquals(new InputRow("after", "caf\u00e9", null, null, null, null), rows.get(1));
+        assertEquals(new InputRow("after", "caf\u00e9", null, null, null, null, null), rows.get(1));
     }
 
     @Test
@@ -107,7 +107,7 @@ class JsonlPromptsTest {
         List<InputRow> rows = new java.util.ArrayList<>();
         new JsonlPrompts(new java.io.ByteArrayInputStream("\n{\"id\": 1.5}".getBytes(StandardCharsets.UTF_8)),
                 "part-2.jsonl", true).forEachRemaining(rows::add);
-        assertEquals(List.of(new InputRow("part-2.jsonl:2", "{\"id\": 1.5}", null, null, null,
+        assertEquals(List.of(new InputRow("part-2.jsonl:2", "{\"id\": 1.5}", null, null, null, null,
                 "part-2.jsonl line 2: id: expected a string, got 1.5")), rows);
     }
 

@@ -1,4 +1,4 @@
-package dev.starspec.job.generate;
+package dev.starspec.job.repo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +12,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Source-tree input: one prompt per Python function or class, .gitignore honoured, FIM with the code around it. */
+/**
+ * Source-tree input, Python as it always was: one prompt per function or class, .gitignore honoured, FIM with the
+ * code around it. {@link MultiLanguageTest} covers the other languages and git.
+ */
 class RepoPromptsTest {
 
     static final String MODULE = """
@@ -54,7 +57,7 @@ class RepoPromptsTest {
 
     @Test
     void everyDefinitionWithItsSpanAndDocstring(@TempDir Path tmp) throws IOException {
-        Map<String, String> prompts = RepoPrompts.scan(tree(tmp), false).stream()
+        Map<String, String> prompts = RepoPrompts.scan(SourceTree.folder(tree(tmp)), false).prompts().stream()
                 .collect(Collectors.toMap(RepoPrompts.Prompt::id, RepoPrompts.Prompt::prompt));
         assertEquals(Map.of(
                 "pkg/mod.py:4-6", "def add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n",
@@ -65,7 +68,7 @@ class RepoPromptsTest {
 
     @Test
     void fillInTheMiddleKeepsTheCodeAroundTheBody(@TempDir Path tmp) throws IOException {
-        List<RepoPrompts.Prompt> fim = RepoPrompts.scan(tree(tmp), true);
+        List<RepoPrompts.Prompt> fim = RepoPrompts.scan(SourceTree.folder(tree(tmp)), true).prompts();
         RepoPrompts.Prompt add = fim.stream().filter(p -> p.id().equals("pkg/mod.py:4-6")).findFirst().orElseThrow();
         String p = add.prompt();
         assertTrue(p.startsWith("<fim_prefix>import os\n\n\ndef add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n<fim_suffix>"), p);
