@@ -70,8 +70,7 @@ public final class GenerateCodeUdf {
         Decoder decoder = ModelRegistry.decoder(config.withBatchSize(1));
         long start = System.nanoTime();
         try {
-            Generation g = decoder.generate(config.defaults().request(prompt, maxNewTokens, temperature, null,
-                    config.defaults().seed() ^ (prompt == null ? 0 : prompt.hashCode())));
+            Generation g = decoder.generate(config.request(null, prompt, maxNewTokens, temperature, null));
             return OutputRow.of(null, prompt, g, decoder.targetId(), decoder.draftId(), 0).toRow();
         } catch (RuntimeException e) {
             return OutputRow.failed(null, prompt, e, decoder.targetId(), decoder.draftId(), 0,

@@ -51,56 +51,86 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
         }
     }
 
+    /** How a partition's rows are read as prompts and written back with their results. */
+    public interface Rows extends java.io.Serializable {
+        InputRow read(Row source);
+
+        Row write(Row source, OutputRow result);
+
+        /** Rows of {@link InputRow#SCHEMA} in, rows of {@link OutputRow#SCHEMA} out: the generate job's shape. */
+        Rows OUTPUT_ROWS = new Rows() {
+            @Override
+            public InputRow read(Row source) {
+                return InputRow.of(source);
+            }
+
+            @Override
+            public Row write(Row source, OutputRow result) {
+                return result.toRow();
+            }
+        };
+    }
+
     private final GenerationConfig config;
     private final Progress progress;
+    private final Rows rows;
 
     public GeneratePartition(GenerationConfig config, Progress progress) {
+        this(config, progress, Rows.OUTPUT_ROWS);
+    }
+
+    public GeneratePartition(GenerationConfig config, Progress progress, Rows rows) {
         this.config = config;
         this.progress = progress;
+        this.rows = rows;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        Rows rows = new Rows(ModelRegistry.decoder(config), input);
+        Results results = new Results(ModelRegistry.decoder(config), input);
         TaskContext task = TaskContext.get();
         if (task != null) {
             // A task that ends early (killed, or its consumer stopped) still returns its cache memory.
-            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> rows.close());
+            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> results.close());
         }
-        return rows;
+        return results;
     }
 
+    /** A prompt and the row it came from. */
+    private record Source(Row row, InputRow in) {}
+
     /** The partition's output rows, decoded as Spark reads them. */
-    private final class Rows implements Iterator<Row> {
+    private final class Results implements Iterator<Row> {
         private final Decoder decoder;
-        private final Decoding<InputRow> decoding;
+        private final Decoding<Source> decoding;
         /** Rows whose settings were invalid: they never reach the decoder. */
-        private final ArrayDeque<OutputRow> rejected = new ArrayDeque<>();
+        private final ArrayDeque<Row> rejected = new ArrayDeque<>();
         private final OutputStats stats = new OutputStats();
         private final long start = System.nanoTime();
         private boolean logged;
 
-        Rows(Decoder decoder, Iterator<Row> input) {
+        Results(Decoder decoder, Iterator<Row> input) {
             this.decoder = decoder;
             this.decoding = decoder.decode(new Iterator<>() {
-                private Submission<InputRow> next;
+                private Submission<Source> next;
 
                 @Override
                 public boolean hasNext() {
                     while (next == null && input.hasNext()) {
                         long read = System.nanoTime();
-                        InputRow in = InputRow.of(input.next());
+                        Row row = input.next();
+                        InputRow in = rows.read(row);
                         if (in.error() != null) {
-                            rejected.add(OutputRow.failed(in.id(), in.prompt(), in.error(), decoder.targetId(),
+                            reject(row, OutputRow.failed(in.id(), in.prompt(), in.error(), decoder.targetId(),
                                     decoder.draftId(), 0, (System.nanoTime() - read) / 1e6).withLanguage(in.language()));
                             continue;
                         }
                         try {
                             GenerationRequest r = config.request(in.id(), in.prompt(), in.maxNewTokens(), in.temperature(),
                                     in.stop());
-                            next = new Submission<>(in, r, read);
+                            next = new Submission<>(new Source(row, in), r, read);
                         } catch (RuntimeException e) {
-                            rejected.add(OutputRow.failed(in.id(), in.prompt(), e, decoder.targetId(), decoder.draftId(), 0,
+                            reject(row, OutputRow.failed(in.id(), in.prompt(), e, decoder.targetId(), decoder.draftId(), 0,
                                     (System.nanoTime() - read) / 1e6).withLanguage(in.language()));
                         }
                     }
@@ -108,11 +138,11 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
                 }
 
                 @Override
-                public Submission<InputRow> next() {
+                public Submission<Source> next() {
                     if (!hasNext()) {
                         throw new NoSuchElementException();
                     }
-                    Submission<InputRow> s = next;
+                    Submission<Source> s = next;
                     next = null;
                     return s;
                 }
@@ -135,14 +165,25 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            OutputRow out = rejected.isEmpty() ? row(decoding.next()) : rejected.poll();
-            stats.add(out);
-            progress.count(out);
-            return out.toRow();
+            if (!rejected.isEmpty()) {
+                return rejected.poll();
+            }
+            Outcome<Source> o = decoding.next();
+            return counted(o.key().row(), row(o));
         }
 
-        private OutputRow row(Outcome<InputRow> o) {
-            InputRow in = o.key();
+        private void reject(Row source, OutputRow out) {
+            rejected.add(counted(source, out));
+        }
+
+        private Row counted(Row source, OutputRow out) {
+            stats.add(out);
+            progress.count(out);
+            return rows.write(source, out);
+        }
+
+        private OutputRow row(Outcome<Source> o) {
+            InputRow in = o.key().in();
             if (o.failed()) {
                 LOG.warn("prompt {} failed: {}", in.id(), o.error().toString());
                 return OutputRow.failed(in.id(), in.prompt(), o.error(), decoder.targetId(), decoder.draftId(), o.queueMs(),

@@ -57,9 +57,14 @@ public record GenerationConfig(ModelSpec target, DraftSpec draft, DecodeOptions 
         return withDecode(decode.withBatchSize(n));
     }
 
-    /** The request for one row (see {@link RequestDefaults#request}), seeded from the row's id. */
+    /**
+     * The request for one row (see {@link RequestDefaults#request}), seeded from the row's id, or from its prompt
+     * when it has none (the SQL UDF, a pipeline stage without an id column): the same prompt samples the same way
+     * on either path.
+     */
     public GenerationRequest request(String id, String prompt, Integer rowMaxNewTokens, Double rowTemperature,
                                      java.util.List<String> rowStops) {
-        return defaults.request(prompt, rowMaxNewTokens, rowTemperature, rowStops, defaults.seedFor(id));
+        return defaults.request(prompt, rowMaxNewTokens, rowTemperature, rowStops,
+                defaults.seedFor(id != null ? id : prompt));
     }
 }
