@@ -86,6 +86,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     RuntimeMixin runtime;
 
+    @Option(names = "--quiet", description = "no live progress line (it is drawn only when the output is a terminal)")
+    boolean quiet;
+
     @Option(names = "--master", description = "Spark master when not run by spark-submit (default: local mode with all cores for one task)")
     String master;
 
@@ -101,7 +104,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PromptSource.Kind kind = revision != null ? PromptSource.Kind.REPO : PromptSource.detect(in, inputKind);
         GenerateJob job = new GenerateJob(config, new PromptSource(in, kind, fim, revision), output,
                 mode.equalsIgnoreCase("resume"), partitions, batchRows, master, runtime.threads == null);
-        JobSummary summary = job.run(System.out::println);
+        JobSummary summary = job.run(System.out::println, !quiet);
         System.out.println(summary);
         return summary.rows() == 0 ? 1 : 0;
     }

@@ -61,6 +61,14 @@ public final class GenerateJob {
     }
 
     public JobSummary run(Consumer<String> log) {
+        return run(log, false);
+    }
+
+    /**
+     * @param liveProgress draw a progress line in place while generating, if the output is a terminal (log lines
+     *     then print above it)
+     */
+    public JobSummary run(Consumer<String> log, boolean liveProgress) {
         long start = System.nanoTime();
         SparkSession spark = SparkSessions.getOrCreate(master, "starspec generate");
         int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
@@ -101,14 +109,14 @@ public final class GenerateJob {
         if (counts.duplicateWarning() != null) {
             log.accept(counts.duplicateWarning());
         }
-        for (long b = 0; b < batches; b++) {
-            Dataset<Row> wave = batches > 1 ? numbered.where(col("_batch").equalTo(b)).drop("_batch") : pending;
-            Dataset<Row> rows = wave.repartition(parts)
-                    .mapPartitions(new GeneratePartition(c, progress), Encoders.row(OutputRow.SCHEMA));
-            boolean replace = b == 0 && !resume;
-            rows.write().mode(replace ? SaveMode.Overwrite : SaveMode.Append).parquet(output);
-            log.accept(String.format("starspec: batch %d/%d committed (%d prompts done, %d tokens, %d errors)",
-                    b + 1, batches, progress.prompts().value(), progress.tokens().value(), progress.errors().value()));
+        ProgressLine line = liveProgress ? ProgressLine.start(spark.sparkContext(), progress, total) : null;
+        Consumer<String> say = line == null ? log : line.above(log);
+        try {
+            generate(c, progress, pending, numbered, batches, parts, say);
+        } finally {
+            if (line != null) {
+                line.close();
+            }
         }
         numbered.unpersist();
         pending.unpersist();
@@ -119,6 +127,20 @@ public final class GenerateJob {
                 slots, c.target().location(), c.draft().describe(), batchDescription(c, local), counts);
         writeSummary(spark, summary);
         return summary;
+    }
+
+    /** The batches, each its own Parquet commit. */
+    private void generate(GenerationConfig c, GeneratePartition.Progress progress,
+                          Dataset<Row> pending, Dataset<Row> numbered, long batches, int parts, Consumer<String> say) {
+        for (long b = 0; b < batches; b++) {
+            Dataset<Row> wave = batches > 1 ? numbered.where(col("_batch").equalTo(b)).drop("_batch") : pending;
+            Dataset<Row> rows = wave.repartition(parts)
+                    .mapPartitions(new GeneratePartition(c, progress), Encoders.row(OutputRow.SCHEMA));
+            boolean replace = b == 0 && !resume;
+            rows.write().mode(replace ? SaveMode.Overwrite : SaveMode.Append).parquet(output);
+            say.accept(String.format("starspec: batch %d/%d committed (%d prompts done, %d tokens, %d errors)",
+                    b + 1, batches, progress.prompts().value(), progress.tokens().value(), progress.errors().value()));
+        }
     }
 
     /** The batch size as configured; in local mode the automatic choice is known here (the driver decodes). */

@@ -25,7 +25,9 @@ public final class SparkSessions {
                     .config("spark.ui.enabled", "false")
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
-                    .config("spark.sql.shuffle.partitions", Integer.toString(Math.max(2, cores)));
+                    .config("spark.sql.shuffle.partitions", Integer.toString(Math.max(2, cores)))
+                    // running tasks report their accumulators with each heartbeat: the progress line's pace
+                    .config("spark.executor.heartbeatInterval", "2s");
         }
         return b.getOrCreate();
     }
