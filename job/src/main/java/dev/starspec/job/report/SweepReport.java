@@ -188,8 +188,8 @@ public final class SweepReport {
             h.append("</tr>\n");
         }
         h.append("</table>\n<p>Speedups are against the first configuration.</p>\n");
-        for (String png : List.of("ttft.png", "tpot.png", "acceptance.png", "speedup_vs_acceptance.png")) {
-            h.append("<p><img src=\"").append(png).append("\" alt=\"").append(png).append("\"></p>\n");
+        for (String svg : List.of("ttft.svg", "tpot.svg", "acceptance.svg", "speedup_vs_acceptance.svg")) {
+            h.append("<p><img src=\"").append(svg).append("\" alt=\"").append(svg).append("\"></p>\n");
         }
         return h.append("</body></html>\n").toString();
     }

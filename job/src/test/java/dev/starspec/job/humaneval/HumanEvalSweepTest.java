@@ -30,7 +30,7 @@ class HumanEvalSweepTest {
                 new HumanEvalSweep.Settings(1, 0, 1, 32, 5, 1, 3.0, 1, 2, null), problems, out);
         List<ConfigResult> results = sweep.run(s -> { });
 
-        for (String f : List.of("report.md", "report.html", "summary.json", "rows.csv", "ttft.png", "tpot.png",
+        for (String f : List.of("report.md", "report.html", "summary.json", "rows.csv", "ttft.png", "tpot.png", "ttft.svg", "tpot.svg", "acceptance.svg", "speedup_vs_acceptance.svg",
                 "acceptance.png", "speedup_vs_acceptance.png")) {
             assertTrue(Files.size(out.resolve(f)) > 100, f);
         }
