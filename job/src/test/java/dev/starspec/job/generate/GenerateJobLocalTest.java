@@ -144,6 +144,29 @@ class GenerateJobLocalTest {
         assertEquals(0, json.get("this_run").get("duplicate_ids").asInt());
     }
 
+    /** A source tree through the job: its definitions generated, each row with its language. */
+    @Test
+    void aSourceTreeGivesRowsWithTheirLanguage(@TempDir Path tmp) throws IOException {
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Files.writeString(tree.resolve("a.py"), "def add(a, b):\n    \"\"\"Sum.\"\"\"\n    return a + b\n");
+        Files.writeString(tree.resolve("b.go"), "package b\n\n// Twice doubles.\nfunc Twice(x int) int {\n\treturn 2 * x\n}\n");
+        Files.writeString(tree.resolve("c.rs"), "fn broken( {\n");
+        String output = tmp.resolve("out.parquet").toString();
+        List<String> log = new ArrayList<>();
+        new GenerateJob(config(), new PromptSource(tree.toString(), PromptSource.Kind.REPO, false, null), output,
+                false, 1, 10, null, false).run(log::add);
+        Map<String, OutputRow> rows = new HashMap<>();
+        SparkTestSession.get().read().parquet(output).collectAsList()
+                .forEach(r -> rows.put(r.getString(0), OutputRow.fromRow(r)));
+        assertEquals(Set.of("a.py:1-3", "b.go:4-6"), rows.keySet());
+        assertEquals("python", rows.get("a.py:1-3").language());
+        assertEquals("go", rows.get("b.go:4-6").language());
+        assertEquals("// Twice doubles.\nfunc Twice(x int) int {\n", rows.get("b.go:4-6").prompt());
+        assertTrue(rows.values().stream().allMatch(r -> r.error() == null && r.completionTokens() > 0));
+        assertTrue(log.stream().anyMatch(l -> l.contains("2 prompts from 1 python 1 go file(s)")
+                && l.contains("1 that do not parse")), String.join("\n", log));
+    }
+
     /** An output that cannot be written fails at once, naming it, before any model loads or row is generated. */
     @Test
     void anUnwritableOutputFailsBeforeGenerating(@TempDir Path tmp) throws IOException {

@@ -224,12 +224,13 @@ class SandboxTest {
 
     /**
      * Processes of the sandbox: its harness (marked in its command line) and, as root, anything run as nobody.
-     * The kernel may take a moment to reap a dead namespace, so look for up to a second.
+     * The kernel takes a moment to tear down a dead namespace full of processes (a fork bomb's), so look for up to
+     * five seconds: a process that escaped would still be there.
      */
     private static List<String> sandboxProcesses() throws InterruptedException {
         boolean asNobody = evaluator.sandbox().isolation() == Sandbox.Isolation.ROOT_NAMESPACES;
         List<String> found = List.of();
-        for (int attempt = 0; attempt < 10; attempt++) {
+        for (int attempt = 0; attempt < 50; attempt++) {
             found = ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
                     .filter(h -> h.info().commandLine().orElse("").contains("starspec-sandbox")
                             || asNobody && h.info().user().orElse("").equals("nobody"))
