@@ -1,6 +1,6 @@
 package dev.starspec.udfs;
 
-import dev.starspec.engine.artifact.ArtifactCache;
+import dev.starspec.engine.convert.ArtifactCache;
 import dev.starspec.engine.artifact.QuantSpec;
 import dev.starspec.engine.decode.Decoder;
 import dev.starspec.engine.decode.Draft;

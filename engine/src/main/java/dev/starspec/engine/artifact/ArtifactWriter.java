@@ -2,6 +2,7 @@ package dev.starspec.engine.artifact;
 
 import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.starspec.engine.checkpoint.ModelConfig;
 import dev.starspec.engine.checkpoint.WeightSource;
 import dev.starspec.engine.graph.ExternalData;
 import dev.starspec.engine.graph.GptBigCodeGraph;
@@ -20,19 +21,29 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Writes an artifact. Everything goes to a sibling {@code .partial} folder first and is moved into place at
- * the end, so an interrupted conversion never leaves something that looks like a finished artifact.
+ * Writes an artifact, once: the weights, the graph and the tokenizer go to a sibling {@code .partial} folder,
+ * then the manifest with everything known about them (hashes, the bytes a decoded token reads, the quality
+ * report), then the record that they were verified, and only then is the folder moved into place. An
+ * interrupted conversion never leaves something that looks like a finished artifact.
  */
 public final class ArtifactWriter {
 
     private ArtifactWriter() {}
 
+    /** An artifact without a quality report. */
+    public static Artifact write(WeightSource weights, GptBigCodeGraph.Options options, Path tokenizerJson,
+                                 Path out, String name, Manifest.Source source, ObjectNode quantParameters) {
+        return write(weights, options, tokenizerJson, out, name, source, quantParameters, null);
+    }
+
     /**
      * @param name the model's short name, as it will appear in output rows
      * @param quantParameters the scheme's parameters for the manifest (may be empty)
+     * @param quality the quality report for the manifest, or null
      */
     public static Artifact write(WeightSource weights, GptBigCodeGraph.Options options, Path tokenizerJson,
-                                 Path out, String name, Manifest.Source source, ObjectNode quantParameters) {
+                                 Path out, String name, Manifest.Source source, ObjectNode quantParameters,
+                                 com.fasterxml.jackson.databind.JsonNode quality) {
         Path partial = out.resolveSibling(out.getFileName() + ".partial");
         try {
             deleteTree(partial);
@@ -55,10 +66,12 @@ public final class ArtifactWriter {
             // The runtime reads this: a quantized lm_head computes its rows in pairs (see Signature).
             ObjectNode parameters = quantParameters.deepCopy();
             parameters.put("lm_head", options.scheme().quantizesLmHead() ? options.scheme().name() : "fp32");
+            parameters.put("decode_bytes_per_token", decodeBytes(files.get(Artifact.WEIGHTS).bytes(), weights.config(),
+                    weights.contains("lm_head.weight"), options.scheme().quantizesLmHead()));
             Manifest manifest = new Manifest(Manifest.FORMAT, Signature.VERSION, Manifest.TOOL_VERSION,
                     Instant.now().toString(), name, source, weights.config().toHfJson(),
                     new Manifest.Quantization(options.scheme().name(), parameters),
-                    files, Tokenizer.fingerprint(tokenizerJson), null);
+                    files, Tokenizer.fingerprint(tokenizerJson), quality);
             manifest.write(partial.resolve(Manifest.FILE));
             Verification.record(partial); // hashed as written: no need to read gigabytes back
             replace(partial, out);
@@ -68,13 +81,15 @@ public final class ArtifactWriter {
         }
     }
 
-    /** Rewrites the manifest of a finished artifact, keeping its files (used to record quality figures). */
-    public static Artifact updateManifest(Artifact artifact, Manifest manifest) {
-        manifest.write(artifact.dir().resolve(Manifest.FILE));
-        if (manifest.files().equals(artifact.manifest().files())) {
-            Verification.record(artifact.dir()); // the files verified when the artifact opened are unchanged
-        }
-        return Artifact.open(artifact.dir());
+    /**
+     * Bytes of weights read to decode one token, for the bandwidth floor: every matrix once. The embedding
+     * lookups read one row each, so wte and wpe do not count, unless wte also serves as the float32 lm_head.
+     */
+    static long decodeBytes(long weightsFile, ModelConfig c, boolean explicitHead, boolean quantizedHead) {
+        long wte = 4L * c.vocabSize() * c.nEmbd();
+        long wpe = 4L * c.nPositions() * c.nEmbd();
+        boolean headIsTiedWte = !explicitHead && !quantizedHead;
+        return weightsFile - wpe - (headIsTiedWte ? 0 : wte);
     }
 
     private static void replace(Path partial, Path out) throws IOException {
@@ -93,7 +108,7 @@ public final class ArtifactWriter {
         Files.move(partial, out, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

@@ -97,7 +97,7 @@ final class Verification {
 
     private static Path fallback(Path dir) {
         String key = sha256(dir.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
-        return ArtifactCache.standard().root().resolve("verified").resolve(key.substring(0, 32) + ".json");
+        return NodeCache.root().resolve("verified").resolve(key.substring(0, 32) + ".json");
     }
 
     private static String sha256(byte[] bytes) {

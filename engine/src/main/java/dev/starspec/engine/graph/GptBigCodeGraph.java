@@ -37,6 +37,30 @@ public final class GptBigCodeGraph {
         }
     }
 
+    /**
+     * The part of the model a graph computes: blocks {@code [first, end)}, after the embedding when {@code first} is
+     * 0 and before the head when {@code end} is the last layer. The whole model is one span; conversion streams a
+     * model through one-block spans (each the very nodes the whole graph has for that block), with the residual
+     * stream passed between them as {@link Signature#HIDDEN} and {@link Signature#PENDING}.
+     */
+    public record Span(int first, int end) {
+        public static Span whole(ModelConfig c) {
+            return new Span(0, c.nLayer());
+        }
+
+        public static Span block(int layer) {
+            return new Span(layer, layer + 1);
+        }
+
+        public boolean embeds() {
+            return first == 0;
+        }
+
+        public boolean heads(ModelConfig c) {
+            return end == c.nLayer();
+        }
+    }
+
     /** A linear layer as named in the graph, with its Hugging Face weight name and shape {@code [out, in]}. */
     public record Linear(String name, String hfName, int out, int in) {}
 
@@ -73,41 +97,68 @@ public final class GptBigCodeGraph {
 
     public static OnnxMl.ModelProto build(WeightSource weights, Options options, ExternalData data,
                                           String producerVersion, Map<String, String> metadata) {
+        return build(weights, options, Span.whole(weights.config()), data, producerVersion, metadata);
+    }
+
+    public static OnnxMl.ModelProto build(WeightSource weights, Options options, Span span, ExternalData data,
+                                          String producerVersion, Map<String, String> metadata) {
         GraphBuilder g = new GraphBuilder(data);
-        new GptBigCodeGraph(g, weights, options).forward();
+        new GptBigCodeGraph(g, weights, options).forward(span);
         return g.build(producerVersion, metadata);
     }
 
-    private void forward() {
-        String ids = g.input(Signature.INPUT_IDS, INT64, 1, "tokens");
-        String positions = g.input(Signature.POSITION_IDS, INT64, 1, "tokens");
-        String window = g.input(Signature.WINDOW_INDEX, INT64, "batch", "window");
-        String tokenIndex = g.input(Signature.TOKEN_INDEX, INT64, "tokens");
-        String pastLength = g.input(Signature.PAST_LENGTH, INT64, "batch");
-        String rowTokens = g.input(Signature.ROW_TOKENS, INT64, Signature.ROWS + 1);
-        String logitsIndex = g.input(Signature.LOGITS_INDEX, INT64, "rows");
-        for (int l = 0; l < c.nLayer(); l++) {
-            g.input(Signature.pastKey(l), FLOAT, "batch", "capacity", c.kvDim());
-            g.input(Signature.pastValue(l), FLOAT, "batch", "capacity", c.kvDim());
+    private void forward(Span span) {
+        boolean blocks = span.end() > span.first();
+        String ids = span.embeds() ? g.input(Signature.INPUT_IDS, INT64, 1, "tokens") : null;
+        String positions = span.embeds() ? g.input(Signature.POSITION_IDS, INT64, 1, "tokens") : null;
+        Rows rows = null;
+        if (blocks) {
+            String window = g.input(Signature.WINDOW_INDEX, INT64, "batch", "window");
+            String tokenIndex = g.input(Signature.TOKEN_INDEX, INT64, "tokens");
+            String pastLength = g.input(Signature.PAST_LENGTH, INT64, "batch");
+            String rowTokens = g.input(Signature.ROW_TOKENS, INT64, Signature.ROWS + 1);
+            for (int l = span.first(); l < span.end(); l++) {
+                g.input(Signature.pastKey(l), FLOAT, "batch", "capacity", c.kvDim());
+                g.input(Signature.pastValue(l), FLOAT, "batch", "capacity", c.kvDim());
+            }
+            rows = new Rows(window, tokenIndex, rowTokens, attentionBias(window, pastLength, span.first()));
         }
+        String logitsIndex = span.heads(c) ? g.input(Signature.LOGITS_INDEX, INT64, "rows") : null;
 
-        String wte = g.weight("wte", weights.read("transformer.wte.weight", c.vocabSize(), c.nEmbd()),
-                c.vocabSize(), c.nEmbd());
-        String wpe = g.weight("wpe", weights.read("transformer.wpe.weight", c.nPositions(), c.nEmbd()),
-                c.nPositions(), c.nEmbd());
-        String h = g.op("Add", "embed", new String[] {
-                g.op("Gather", "embed.tokens", new String[] {wte, ids}),
-                g.op("Gather", "embed.positions", new String[] {wpe, positions})});
-
-        Rows rows = new Rows(window, tokenIndex, rowTokens, attentionBias(window, pastLength));
+        String wte = null;
+        String h;
         // The residual stream: each block's output is added to h by the next LayerNorm (a fused
         // SkipLayerNormalization that also returns the sum), so `pending` is what has yet to be added.
         String pending = null;
-        for (int layer = 0; layer < c.nLayer(); layer++) {
+        if (span.embeds()) {
+            wte = g.weight("wte", weights.read("transformer.wte.weight", c.vocabSize(), c.nEmbd()),
+                    c.vocabSize(), c.nEmbd());
+            String wpe = g.weight("wpe", weights.read("transformer.wpe.weight", c.nPositions(), c.nEmbd()),
+                    c.nPositions(), c.nEmbd());
+            h = g.op("Add", "embed", new String[] {
+                    g.op("Gather", "embed.tokens", new String[] {wte, ids}),
+                    g.op("Gather", "embed.positions", new String[] {wpe, positions})});
+        } else {
+            h = g.input(Signature.HIDDEN, FLOAT, 1, "tokens", c.nEmbd());
+            pending = g.input(Signature.PENDING, FLOAT, 1, "tokens", c.nEmbd());
+        }
+        for (int layer = span.first(); layer < span.end(); layer++) {
             String[] r = block(layer, h, pending, rows);
             h = r[0];
             pending = r[1];
         }
+        if (!span.heads(c)) {
+            g.op("Identity", Signature.HIDDEN_OUT, new String[] {h});
+            g.output(Signature.HIDDEN_OUT, FLOAT, 1, "tokens", c.nEmbd());
+            g.op("Identity", Signature.PENDING_OUT, new String[] {pending});
+            g.output(Signature.PENDING_OUT, FLOAT, 1, "tokens", c.nEmbd());
+            return;
+        }
+        head(h, pending, logitsIndex, wte);
+    }
+
+    /** The final LayerNorm and the lm_head over the wanted tokens, and the outputs derived from the logits. */
+    private void head(String h, String pending, String logitsIndex, String wteNode) {
         String normed = norm("transformer.ln_f", "final.ln", h, pending, null)[0];
         // [1, rows, embd]: kept three-dimensional, the shape in which ONNX Runtime's transposed-weight matmul takes
         // its fast path for one row (as a plain [rows, embd] matrix it packs the whole 49152-wide head every pass).
@@ -115,7 +166,9 @@ public final class GptBigCodeGraph {
         // HF stores no lm_head when it is tied to wte; a stored one (untied, or a saved copy) is used as is.
         boolean explicitHead = weights.contains("lm_head.weight");
         String headName = explicitHead ? "lm_head.weight" : "transformer.wte.weight";
-        String logits = options.scheme().lmHead(g, wanted, explicitHead ? null : wte,
+        // a span without the embedding has no wte to tie to: the scheme then stores the head from wte's values
+        String tied = explicitHead ? null : wteNode;
+        String logits = options.scheme().lmHead(g, wanted, tied,
                 () -> weights.read(headName, c.vocabSize(), c.nEmbd()), c.vocabSize(), c.nEmbd());
         g.op("Reshape", Signature.LOGITS, new String[] {logits, g.constLongs("final.logits_shape", -1, c.vocabSize())});
         g.output(Signature.LOGITS, FLOAT, "rows", c.vocabSize());
@@ -140,8 +193,9 @@ public final class GptBigCodeGraph {
      * scores are: {@code [b, window*heads, capacity]} for multi-query, {@code [b, 1, window, capacity]} for
      * multi-head.
      */
-    private String attentionBias(String window, String pastLength) {
-        String capacity = g.op("Shape", "mask.capacity", new String[] {Signature.pastKey(0)}, Attr.of("start", 1L), Attr.of("end", 2L));
+    private String attentionBias(String window, String pastLength, int firstLayer) {
+        String capacity = g.op("Shape", "mask.capacity", new String[] {Signature.pastKey(firstLayer)},
+                Attr.of("start", 1L), Attr.of("end", 2L));
         String width = g.op("Shape", "mask.width", new String[] {window}, Attr.of("start", 1L), Attr.of("end", 2L));
         String scalar = g.constLongs("mask.scalar_axis", 0);
         String zero = g.constLongs("mask.zero", new long[] {0});

@@ -73,6 +73,16 @@ public final class Signature {
         return "new_value." + layer + "." + row;
     }
 
+    /**
+     * A span of the model that starts after the embedding takes the residual stream instead of token ids:
+     * {@code hidden} {@code [1, tokens, embd]} and the previous block's output not yet added to it,
+     * {@code pending}; a span that ends before the head returns both ({@code hidden_out}, {@code pending_out}).
+     */
+    public static final String HIDDEN = "hidden";
+    public static final String PENDING = "pending";
+    public static final String HIDDEN_OUT = "hidden_out";
+    public static final String PENDING_OUT = "pending_out";
+
     /** Calibration graphs also expose the input of every linear layer under this name ({@code [1, tokens, in]}). */
     public static String linearInput(String linear) {
         return "input_of." + linear;

@@ -33,6 +33,13 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Artifact artifact, RuntimeOptions options) {
+        long weights = artifact.manifest().files().get(Artifact.WEIGHTS).bytes();
+        long memory = physicalMemory();
+        if (weights > 0.95 * memory) {
+            throw new ArtifactException(artifact.dir(), String.format("its weights are %.1f GB and this machine has "
+                    + "%.1f GB of memory, so it cannot be loaded here: use a machine with more memory, or convert the "
+                    + "model to a smaller quantization (int4)", weights / 1e9, memory / 1e9));
+        }
         try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
             OrtEnvironment env = OrtRuntime.environment(options);
             OrtSession session = env.createSession(artifact.model().toString(), so);
@@ -45,6 +52,12 @@ public final class Model implements AutoCloseable {
 
     public static Model load(java.nio.file.Path artifactDir, RuntimeOptions options) {
         return load(Artifact.open(artifactDir), options);
+    }
+
+    /** The machine's physical memory. */
+    public static long physicalMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
     }
 
     public Artifact artifact() {

@@ -3,7 +3,7 @@ package dev.starspec.engine.quant;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.starspec.engine.artifact.Artifact;
-import dev.starspec.engine.artifact.Converter;
+import dev.starspec.engine.convert.Converter;
 import dev.starspec.engine.artifact.QuantSpec;
 import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;

@@ -1,7 +1,7 @@
 package dev.starspec.job.cli;
 
 import dev.starspec.engine.artifact.Artifact;
-import dev.starspec.engine.artifact.Converter;
+import dev.starspec.engine.convert.Converter;
 import dev.starspec.engine.artifact.QuantSpec;
 import dev.starspec.job.Bundled;
 import dev.starspec.job.humaneval.Problems;
@@ -59,25 +59,27 @@ public final class ConvertCommand implements Callable<Integer> {
             description = "quantize the lm_head as well (default ${DEFAULT-VALUE})")
     boolean quantizeLmHead;
 
-    @Option(names = "--quality", negatable = true,
-            description = "measure the quantized model against fp32 on HumanEval (checkpoints only; default: when the "
-                    + "float32 model fits in half of this machine's memory)")
-    Boolean quality;
+    @Option(names = "--quality", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "measure the quantized model against fp32 on HumanEval, block by block (checkpoints only; "
+                    + "default ${DEFAULT-VALUE})")
+    boolean quality;
 
-    /** The quality report runs the float32 model; by default only where that fits comfortably. */
+    @Option(names = "--quality-positions", description = "measure over the first HumanEval texts covering this many "
+            + "token positions (default: all of them, or 4096 for models over 3B parameters)")
+    Integer qualityPositions;
+
     private boolean measureQuality(QuantSpec spec) {
-        if (from.checkpoint == null || spec.scheme().equals("fp32") || Boolean.FALSE.equals(quality)) {
-            return false;
+        return from.checkpoint != null && !spec.scheme().equals("fp32") && quality;
+    }
+
+    /** Large models get a sample of the held-out positions unless told otherwise: each costs two full passes. */
+    private int qualityPositions() {
+        if (qualityPositions != null) {
+            return qualityPositions;
         }
-        if (quality == null) {
-            long fp32 = Converter.float32Bytes(dev.starspec.engine.checkpoint.ModelConfig.read(from.checkpoint.resolve("config.json")));
-            if (fp32 > Converter.physicalMemory() / 2) {
-                System.err.printf("convert: skipping the quality report: it runs the float32 model (%.1f GB), more than "
-                        + "half of this machine's memory (--quality forces it)%n", fp32 / 1e9);
-                return false;
-            }
-        }
-        return true;
+        long parameters = dev.starspec.engine.checkpoint.ModelConfig.read(from.checkpoint.resolve("config.json"))
+                .parameterCount();
+        return parameters > 3_000_000_000L ? 4096 : 0;
     }
 
     @Override
@@ -91,7 +93,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 : null;
         long start = System.nanoTime();
         Artifact a = Converter.convert(source, spec, out, heldOut, "HumanEval prompt + canonical solution",
-                m -> System.err.println("convert: " + m));
+                heldOut == null ? 0 : qualityPositions(), m -> System.err.println("convert: " + m));
         System.out.printf("%s -> %s (%s, %.1f MB of weights, %.1f s)%n", a.manifest().name(), a.dir(),
                 a.manifest().quantization().scheme(),
                 a.manifest().files().get(Artifact.WEIGHTS).bytes() / 1e6, (System.nanoTime() - start) / 1e9);

@@ -5,7 +5,8 @@ import dev.starspec.job.humaneval.HumanEvalSweep;
 import dev.starspec.job.humaneval.Problem;
 import dev.starspec.job.humaneval.Problems;
 import dev.starspec.job.humaneval.SweepConfig;
-import dev.starspec.job.report.ConfigResult;
+import dev.starspec.job.humaneval.ConfigResult;
+import dev.starspec.job.report.SweepReport;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,6 +90,7 @@ public final class HumanEvalCommand implements Callable<Integer> {
                         DecodingMixin.batchSize(batchSize), timeout, threads, partitions, master),
                 chosen, output);
         List<ConfigResult> results = sweep.run(System.out::println);
+        SweepReport.write(output, results, sweep.machineNote());
         System.out.println();
         System.out.print(java.nio.file.Files.exists(output.resolve("report.md")) ? readQuietly(output.resolve("report.md")) : "");
         System.out.println("report: " + output.resolve("report.md") + ", " + output.resolve("report.html"));

@@ -15,8 +15,6 @@ import dev.starspec.job.generate.GenerateJob;
 import dev.starspec.job.generate.JobSummary;
 import dev.starspec.job.generate.PromptSource;
 import dev.starspec.job.generate.SparkSessions;
-import dev.starspec.job.report.ConfigResult;
-import dev.starspec.job.report.SweepReport;
 import dev.starspec.udfs.GenerationConfig;
 import dev.starspec.udfs.OutputRow;
 import java.io.IOException;
@@ -106,11 +104,16 @@ public final class HumanEvalSweep {
             log.accept(String.format("humaneval: %s pass@1 %.2f%%", c.name(), 100 * r.passAt(1)));
             results.add(r);
         }
-        SweepReport.write(output, results, String.format("Machine: %d cores; %d problems, %d sample(s) each, "
-                        + "temperature %s, max %d new tokens.", Runtime.getRuntime().availableProcessors(), problems.size(),
-                settings.samples(), settings.temperature(), settings.maxNewTokens()));
         return results;
     }
+
+    /** Where and how the sweep ran, for its report. */
+    public String machineNote() {
+        return String.format("Machine: %d cores; %d problems, %d sample(s) each, temperature %s, max %d new tokens.",
+                Runtime.getRuntime().availableProcessors(), problems.size(), settings.samples(), settings.temperature(),
+                settings.maxNewTokens());
+    }
+
 
     GenerationConfig generationConfig(SweepConfig c) {
         boolean targetIsArtifact = models.targetArtifacts().containsKey(c.targetQuant());

@@ -3,6 +3,7 @@ package dev.starspec.job.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.starspec.job.humaneval.ConfigResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -94,7 +94,7 @@ class GenerateJobLocalTest {
         rows.forEach(r -> byId.put(r.getString(0), r));
         List<String> prompts = HumanEvalTexts.prompts();
         String unnamed = byId.keySet().stream().filter(id -> id.startsWith("sha256:")).findFirst().orElseThrow();
-        try (Model target = Model.load(dev.starspec.engine.artifact.ArtifactCache.standard()
+        try (Model target = Model.load(dev.starspec.engine.convert.ArtifactCache.standard()
                 .resolve(ProjectFiles.tinyTarget(), null, s -> { }), RuntimeOptions.defaults().withThreads(1))) {
             Decoder alone = Decoder.create(target, new Draft.None(), DecodeOptions.sequential(DraftLength.fixed(1)),
                     OffHeapMemory.root());

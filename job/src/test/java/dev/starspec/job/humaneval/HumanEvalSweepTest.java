@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.starspec.engine.testing.ProjectFiles;
 import dev.starspec.job.SparkTestSession;
-import dev.starspec.job.report.ConfigResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -29,6 +28,7 @@ class HumanEvalSweepTest {
                 new HumanEvalSweep.Models(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString(), Map.of(), Map.of()),
                 new HumanEvalSweep.Settings(1, 0, 1, 32, 5, 1, 3.0, 1, 2, null), problems, out);
         List<ConfigResult> results = sweep.run(s -> { });
+        dev.starspec.job.report.SweepReport.write(out, results, sweep.machineNote());
 
         for (String f : List.of("report.md", "report.html", "summary.json", "rows.csv", "ttft.png", "tpot.png", "ttft.svg", "tpot.svg", "acceptance.svg", "speedup_vs_acceptance.svg",
                 "acceptance.png", "speedup_vs_acceptance.png")) {

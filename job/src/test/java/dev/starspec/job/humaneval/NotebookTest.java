@@ -37,9 +37,10 @@ class NotebookTest {
         SparkTestSession.get();
         List<Problem> problems = Problems.load(ProjectFiles.data("humaneval/HumanEval.jsonl.gz")).subList(0, 4);
         Path sweep = tmp.resolve("sweep");
-        new HumanEvalSweep(List.of(SweepConfig.parse("fp32"), SweepConfig.parse("fp32+prompt-lookup")),
+        HumanEvalSweep run = new HumanEvalSweep(List.of(SweepConfig.parse("fp32"), SweepConfig.parse("fp32+prompt-lookup")),
                 new HumanEvalSweep.Models(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString(), Map.of(), Map.of()),
-                new HumanEvalSweep.Settings(1, 0, 1, 24, 5, 1, 3.0, 1, 2, null), problems, sweep).run(s -> { });
+                new HumanEvalSweep.Settings(1, 0, 1, 24, 5, 1, 3.0, 1, 2, null), problems, sweep);
+        dev.starspec.job.report.SweepReport.write(sweep, run.run(s -> { }), run.machineNote());
 
         Path executed = tmp.resolve("executed.ipynb");
         Path notebook = ProjectFiles.root().resolve("notebooks/humaneval_report.ipynb");

@@ -1,7 +1,11 @@
-package dev.starspec.engine.artifact;
+package dev.starspec.engine.convert;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.starspec.engine.artifact.Artifact;
+import dev.starspec.engine.artifact.ArtifactWriter;
+import dev.starspec.engine.artifact.Manifest;
+import dev.starspec.engine.artifact.QuantSpec;
 import dev.starspec.engine.checkpoint.Checkpoint;
 import dev.starspec.engine.checkpoint.ModelConfig;
 import dev.starspec.engine.checkpoint.ModelShapes;
@@ -11,13 +15,14 @@ import dev.starspec.engine.graph.FloatLinear;
 import dev.starspec.engine.graph.GptBigCodeGraph;
 import dev.starspec.engine.graph.LinearScheme;
 import dev.starspec.engine.graph.Smoothing;
+import dev.starspec.engine.quant.BlockStream;
 import dev.starspec.engine.quant.CalibrationSet;
 import dev.starspec.engine.quant.NBitsLinear;
 import dev.starspec.engine.quant.QualityReport;
 import dev.starspec.engine.quant.SmoothQuant;
-import dev.starspec.engine.runtime.Model;
 import dev.starspec.engine.runtime.OffHeapMemory;
 import dev.starspec.engine.runtime.RuntimeOptions;
+import dev.starspec.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,12 +30,16 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * {@code starspec convert}: a checkpoint (or a synthetic shape) to an artifact, in float32 or quantized.
  *
- * <p>int8 needs the float32 model first, to calibrate SmoothQuant; a quality report against float32 needs it too.
- * That float32 model is built in a work folder beside the output and deleted afterwards.
+ * <p>Nothing here loads the float32 model whole: int8 calibration and the quality report stream their texts
+ * through it one block at a time ({@link BlockStream}), so a model several times larger than memory converts
+ * in about two blocks' weights, as {@link MemoryPlan} works out before anything starts. The artifact is
+ * written once, when its weights, its decode bytes and its quality report are all known, and published
+ * atomically ({@link ArtifactWriter}); the work folder beside it goes whatever happens.
  */
 public final class Converter {
 
@@ -78,33 +87,37 @@ public final class Converter {
     private Converter() {}
 
     public static Artifact convert(Source source, QuantSpec quant, Path out, Consumer<String> log) {
-        return convert(source, quant, out, null, null, log);
+        return convert(source, quant, out, null, null, 0, log);
     }
 
     /**
      * @param heldOut texts to measure the quantized model against float32 on (null: no quality report)
      * @param heldOutName what those texts are, for the manifest
+     * @param qualityPositions measure over the first texts covering this many positions (0: all)
      */
     public static Artifact convert(Source source, QuantSpec quant, Path out, List<String> heldOut, String heldOutName,
-                                   Consumer<String> log) {
+                                   int qualityPositions, Consumer<String> log) {
         Path work = out.resolveSibling(out.getFileName() + ".work");
-        try (WeightSource weights = source.open()) {
+        RuntimeOptions runtime = RuntimeOptions.defaults();
+        try (WeightSource weights = source.open();
+             BufferAllocator memory = OffHeapMemory.root().newChildAllocator("convert " + out, 0, Long.MAX_VALUE)) {
             ModelConfig c = weights.config();
-            Path tokenizer = source.tokenizerJson(weights);
+            Path tokenizerJson = source.tokenizerJson(weights);
             boolean quantized = !quant.scheme().equals("fp32");
             boolean wantQuality = quantized && heldOut != null;
-            if (quant.scheme().equals("int8") && float32Bytes(c) > 0.8 * physicalMemory()) {
-                throw new IllegalArgumentException(String.format("int8 calibration runs the float32 model (%.1f GB) and "
-                        + "this machine has %.1f GB of memory: convert on a larger machine, or use --quant int4",
-                        float32Bytes(c) / 1e9, physicalMemory() / 1e9));
+            List<String> calibration = quant.scheme().equals("int8")
+                    ? CalibrationSet.load(quant.calibration(), quant.calibrationSamples()) : List.of();
+            List<int[]> calibrationIds;
+            List<int[]> heldOutIds;
+            try (Tokenizer tokenizer = Tokenizer.load(tokenizerJson)) {
+                calibrationIds = BlockStream.sequences(calibration, tokenizer::encode, c.nPositions(), 1);
+                heldOutIds = wantQuality ? BlockStream.sequences(heldOut, tokenizer::encode, c.nPositions(), 2) : List.of();
             }
+            MemoryPlan plan = MemoryPlan.of(c, quant, calibrationIds, heldOutIds, qualityPositions);
+            log.accept(plan.toString());
+            plan.check();
+
             ObjectNode params = new ObjectMapper().createObjectNode();
-            Artifact reference = null;
-            if (quant.scheme().equals("int8") || wantQuality) {
-                log.accept("building the float32 model for " + (quant.scheme().equals("int8") ? "calibration" : "the quality report"));
-                reference = ArtifactWriter.write(weights, new GptBigCodeGraph.Options(new FloatLinear(), Smoothing.NONE, true),
-                        tokenizer, work.resolve("fp32"), source.name(), source.manifestSource(weights), params.deepCopy());
-            }
             LinearScheme scheme;
             Smoothing smoothing = Smoothing.NONE;
             switch (quant.scheme()) {
@@ -114,20 +127,17 @@ public final class Converter {
                     params.put("group_size", quant.groupSize());
                 }
                 case "int8" -> {
-                    List<String> calibration = CalibrationSet.load(quant.calibration(), quant.calibrationSamples());
-                    log.accept("calibrating SmoothQuant on " + calibration.size() + " samples of "
-                            + CalibrationSet.describe(quant.calibration()));
-                    Map<String, float[]> maxima;
-                    try (Model fp32 = Model.load(reference, RuntimeOptions.defaults())) {
-                        maxima = SmoothQuant.activationMaxima(fp32, calibration);
-                    }
+                    log.accept("calibrating SmoothQuant on " + calibrationIds.size() + " samples of "
+                            + CalibrationSet.describe(quant.calibration()) + ", block by block");
+                    Map<String, float[]> maxima = SmoothQuant.activationMaxima(weights, calibrationIds, work, runtime,
+                            memory, log);
                     smoothing = SmoothQuant.factors(maxima, weights, quant.smoothAlpha());
                     scheme = new NBitsLinear("int8", 8, quant.groupSize(), true, quant.quantizeLmHead());
                     params.put("method", "SmoothQuant A8W8: smoothing folded into LayerNorms (explicit 1/s before "
                             + "attn.c_proj and mlp.c_proj), symmetric int8 weights");
                     params.put("smooth_alpha", quant.smoothAlpha());
                     params.put("calibration", CalibrationSet.describe(quant.calibration()));
-                    params.put("calibration_samples", calibration.size());
+                    params.put("calibration_samples", calibrationIds.size());
                     params.put("group_size", quant.groupSize());
                 }
                 default -> scheme = new FloatLinear();
@@ -138,20 +148,18 @@ public final class Converter {
                         + "batch-invariant)");
                 params.put("embedding", "fp32 (a lookup reads one row per token)");
             }
-            log.accept("writing " + quant.scheme() + " artifact to " + out);
-            Artifact artifact = ArtifactWriter.write(weights, new GptBigCodeGraph.Options(scheme, smoothing, false),
-                    tokenizer, out, source.name(), source.manifestSource(weights), params);
-            artifact = recordDecodeBytes(artifact, c, weights.contains("lm_head.weight"), scheme.quantizesLmHead());
+            GptBigCodeGraph.Options graph = new GptBigCodeGraph.Options(scheme, smoothing, false);
+            ObjectNode quality = null;
             if (wantQuality) {
-                log.accept("measuring quality against float32 on " + heldOut.size() + " held-out texts");
-                try (Model ref = Model.load(reference, RuntimeOptions.defaults());
-                     Model q = Model.load(artifact, RuntimeOptions.defaults())) {
-                    QualityReport report = QualityReport.measure(ref, q, heldOut, OffHeapMemory.root());
-                    log.accept("quality: " + report);
-                    artifact = ArtifactWriter.updateManifest(artifact, artifact.manifest().withQuality(report.toJson(heldOutName)));
-                }
+                log.accept("measuring quality against float32 on " + heldOutIds.size() + " held-out texts, block by block");
+                QualityReport report = QualityReport.measure(weights, GptBigCodeGraph.Options.of(new FloatLinear()),
+                        graph, heldOutIds, qualityPositions, work, runtime, memory, log);
+                log.accept("quality: " + report);
+                quality = report.toJson(heldOutName);
             }
-            return artifact;
+            log.accept("writing " + quant.scheme() + " artifact to " + out);
+            return ArtifactWriter.write(weights, graph, tokenizerJson, out, source.name(),
+                    source.manifestSource(weights), params, quality);
         } finally {
             try {
                 ArtifactWriter.deleteTree(work);
@@ -159,33 +167,5 @@ public final class Converter {
                 throw new UncheckedIOException("cannot remove work folder " + work, e);
             }
         }
-    }
-
-    /** The weights' size in float32, which calibration and the quality report need in memory. */
-    public static long float32Bytes(ModelConfig c) {
-        return 4L * c.parameterCount();
-    }
-
-    public static long physicalMemory() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
-    }
-
-    /**
-     * Bytes of weights read to decode one token, for the bandwidth floor: every matrix once. The embedding
-     * lookups read one row each, so wte and wpe do not count, unless wte also serves as the float32 lm_head.
-     */
-    private static Artifact recordDecodeBytes(Artifact a, ModelConfig c, boolean explicitHead, boolean quantizedHead) {
-        long file = a.manifest().files().get(Artifact.WEIGHTS).bytes();
-        long wte = 4L * c.vocabSize() * c.nEmbd();
-        long wpe = 4L * c.nPositions() * c.nEmbd();
-        boolean headIsTiedWte = !explicitHead && !quantizedHead;
-        long perToken = file - wpe - (headIsTiedWte ? 0 : wte);
-        ObjectNode params = a.manifest().quantization().parameters().deepCopy();
-        params.put("decode_bytes_per_token", perToken);
-        Manifest m = a.manifest();
-        return ArtifactWriter.updateManifest(a, new Manifest(m.format(), m.signature(), m.toolVersion(), m.createdAt(),
-                m.name(), m.source(), m.config(), new Manifest.Quantization(m.quantization().scheme(), params),
-                m.files(), m.tokenizerFingerprint(), m.quality()));
     }
 }

@@ -1,5 +1,10 @@
-package dev.starspec.engine.artifact;
+package dev.starspec.engine.convert;
 
+import dev.starspec.engine.artifact.Artifact;
+import dev.starspec.engine.artifact.ArtifactException;
+import dev.starspec.engine.artifact.Manifest;
+import dev.starspec.engine.artifact.NodeCache;
+import dev.starspec.engine.artifact.QuantSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -28,11 +33,9 @@ public final class ArtifactCache {
         this.root = root;
     }
 
-    /** {@code $STARSPEC_CACHE}, else {@code ~/.cache/starspec}. */
+    /** In the node's cache folder ({@link NodeCache}). */
     public static ArtifactCache standard() {
-        String env = System.getenv("STARSPEC_CACHE");
-        return new ArtifactCache(env != null && !env.isBlank() ? Path.of(env)
-                : Path.of(System.getProperty("user.home"), ".cache", "starspec"));
+        return new ArtifactCache(NodeCache.root());
     }
 
     public Path root() {

@@ -1,7 +1,5 @@
-package dev.starspec.job.report;
+package dev.starspec.job.humaneval;
 
-import dev.starspec.job.humaneval.PassAtK;
-import dev.starspec.job.humaneval.SweepConfig;
 import dev.starspec.udfs.OutputStats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
