@@ -16,9 +16,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param proposalsPerPass draft tokens a verification pass checked, on average (0 without a draft)
  * @param draftPassesPerPass draft model passes per target pass (0 without a draft model)
  * @param peakResidentBytes the process's peak resident memory so far (VmHWM)
+ * @param ttftMinMs, ttftMaxMs the spread of TTFT over the runs (prefill speed moves with the machine's load)
  */
 public record BenchResult(String model, String draft, int promptTokens, double newTokens, double ttftMs,
-                          double tpotMs, long decodeBytes, double bandwidthGBs, double passOverFloor, double acceptance,
+                          double ttftMinMs, double ttftMaxMs, double tpotMs, long decodeBytes, double bandwidthGBs, double passOverFloor, double acceptance,
                           double tokensPerPass, double proposalsPerPass, double draftPassesPerPass, long peakResidentBytes) {
 
     public static final String HEADER = String.format("%-44s %7s %9s %7s %9s %9s %9s %10s %9s %9s %9s",
@@ -48,6 +49,8 @@ public record BenchResult(String model, String draft, int promptTokens, double n
         n.put("prompt_tokens", promptTokens);
         n.put("new_tokens", newTokens);
         n.put("ttft_ms", ttftMs);
+        n.put("ttft_min_ms", ttftMinMs);
+        n.put("ttft_max_ms", ttftMaxMs);
         n.put("tpot_ms", tpotMs);
         n.put("tokens_per_s", 1000 / tpotMs);
         n.put("weight_bytes_per_token", decodeBytes);

@@ -62,7 +62,7 @@ public final class Benchmark {
         }
         long generated = stats.completionTokens();
         return new BenchResult(decoder.targetId(), decoder.draftId(), promptSeen, generated / (double) runs,
-                stats.ttftMs().median(), stats.tpotMs().median(), bytes, OutputStats.Distribution.of(gbs).median(),
+                stats.ttftMs().median(), stats.ttftMs().quantile(0), stats.ttftMs().quantile(1), stats.tpotMs().median(), bytes, OutputStats.Distribution.of(gbs).median(),
                 OutputStats.Distribution.of(ratio).median(), stats.acceptance(),
                 passes == 0 ? Double.NaN : (generated - runs) / (double) passes,
                 passes == 0 ? Double.NaN : stats.proposed() / (double) passes,
