@@ -186,6 +186,37 @@ class StreamingConversionTest {
         }
     }
 
+    /** What cannot fit is refused up front, with the numbers: a conversion by its plan, a load by its weights. */
+    @Test
+    void tooLargeIsRefusedWithTheNumbers() {
+        MemoryPlan plan = new MemoryPlan(30_000_000_000L, 1_000_000_000L, 2_000_000_000L, 24_000_000_000L);
+        String refused = assertThrows(IllegalArgumentException.class, plan::check).getMessage();
+        assertTrue(refused.contains("about 30.0 GB") && refused.contains("24.0 GB") && refused.contains("calibration 30.0 GB"),
+                refused);
+        new MemoryPlan(1_000_000_000L, 0, 1_000_000_000L, 24_000_000_000L).check();
+
+        Artifact real = TestArtifacts.tinyTarget();
+        Manifest m = real.manifest();
+        Map<String, Manifest.FileEntry> files = new java.util.HashMap<>(m.files());
+        files.put(Artifact.WEIGHTS, new Manifest.FileEntry(4 * Model.physicalMemory(), "0"));
+        Artifact huge = new Artifact(real.dir(), new Manifest(m.format(), m.signature(), m.toolVersion(), m.createdAt(),
+                m.name(), m.source(), m.config(), m.quantization(), files, m.tokenizerFingerprint(), m.quality()),
+                real.config());
+        String message = assertThrows(dev.starspec.engine.artifact.ArtifactException.class,
+                () -> Model.load(huge, RuntimeOptions.defaults())).getMessage();
+        assertTrue(message.startsWith(real.dir().toString()) && message.contains("cannot be loaded here"), message);
+    }
+
+    /** The 15.5B shape plans within the 8 GB its int8 conversion is meant to need with 8 calibration samples. */
+    @Test
+    void starcoderInt8PlansUnderEightGigabytes() {
+        ModelConfig c = dev.starspec.engine.checkpoint.ModelShapes.parse("starcoder");
+        List<int[]> samples = java.util.Collections.nCopies(8, new int[200]);
+        MemoryPlan plan = MemoryPlan.of(c, new QuantSpec("int8", 256, 0.5, null, 8, true), samples, List.of(), 0);
+        assertTrue(plan.peak() < 8e9, plan.toString());
+        assertTrue(plan.calibration() > 2 * 4 * MemoryPlan.blockParameters(c), "at least two float32 blocks: " + plan);
+    }
+
     @Test
     void aFailureDuringTheQualityPassLeavesNoArtifactAndARerunCompletesIt() {
         Path out = tmp.resolve("out").resolve("tiny-int8");
