@@ -57,7 +57,10 @@ class ResumeTest {
                 resumed, env, tmp)) {
             assertEquals(0, second.waitFor(180_000), second.output());
             assertTrue(second.output().contains(40 - before + " prompts to generate"), second.output());
-            assertTrue(second.output().contains("uncommitted work of an interrupted run"), second.output());
+            if (before == 10) {
+                // the third batch had written task files but not committed them: they must be discarded
+                assertTrue(second.output().contains("uncommitted work of an interrupted run"), second.output());
+            }
         }
         List<Row> rows = SparkTestSession.get().read().parquet(output).collectAsList();
         assertEquals(40, rows.size());
