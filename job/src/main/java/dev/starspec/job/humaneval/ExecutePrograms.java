@@ -1,5 +1,6 @@
 package dev.starspec.job.humaneval;
 
+import dev.starspec.udfs.OutputRow;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -44,10 +45,10 @@ public final class ExecutePrograms implements MapPartitionsFunction<Row, Row> {
         List<Row> in = new ArrayList<>();
         rows.forEachRemaining(in::add);
         List<String> programs = new ArrayList<>();
-        for (Row r : in) {
-            Problem p = problems.get(taskOf(r.getString(0)));
-            String completion = r.isNullAt(2) ? null : r.getString(2);
-            programs.add(completion == null ? null : Programs.forCompletion(p, completion));
+        List<OutputRow> generated = in.stream().map(OutputRow::fromRow).toList();
+        for (OutputRow g : generated) {
+            Problem p = problems.get(taskOf(g.id()));
+            programs.add(g.completion() == null ? null : Programs.forCompletion(p, g.completion()));
         }
         List<String> runnable = programs.stream().filter(java.util.Objects::nonNull).toList();
         Sandbox sandbox = new Sandbox("python3", timeoutSeconds);
@@ -55,13 +56,14 @@ public final class ExecutePrograms implements MapPartitionsFunction<Row, Row> {
         List<Row> out = new ArrayList<>();
         for (int i = 0; i < in.size(); i++) {
             Row r = in.get(i);
+            String error = generated.get(i).error();
             Sandbox.Outcome o = programs.get(i) == null ? new Sandbox.Outcome(false, "failed: no completion ("
-                    + (r.isNullAt(16) ? "none" : r.getString(16)) + ")") : outcomes.next();
+                    + (error == null ? "none" : error) + ")") : outcomes.next();
             Object[] values = new Object[r.size() + 3];
             for (int c = 0; c < r.size(); c++) {
                 values[c] = r.get(c);
             }
-            values[r.size()] = taskOf(r.getString(0));
+            values[r.size()] = taskOf(generated.get(i).id());
             values[r.size() + 1] = o.passed();
             values[r.size() + 2] = o.result();
             out.add(RowFactory.create(values));
