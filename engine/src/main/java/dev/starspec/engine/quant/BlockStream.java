@@ -67,7 +67,6 @@ public final class BlockStream implements AutoCloseable {
             try (OutputStream os = Files.newOutputStream(onnx)) {
                 model.writeTo(os);
             }
-            model = null; // the proto holds no weights, but let it go before the session loads them
             boolean pairs = !graph.scheme().name().equals("fp32");
             return new Block(Segment.load(onnx, weights.config(), span, pairs, runtime, memory), dir);
         } catch (IOException e) {
