@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -243,9 +244,29 @@ class SandboxTest {
         return found;
     }
 
-    /** Outside /tmp, which the sandbox replaces by a private one. */
+    /**
+     * A folder for files the sandboxed program must not reach, outside /tmp, /var/tmp and /dev/shm (the sandbox
+     * gives the program private ones, so files there would be out of its sight rather than protected): the build
+     * folder, or under the home folder when the build itself lives in /tmp (a clone in a temporary folder).
+     */
     private static Path buildFolder() throws IOException {
-        return Files.createDirectories(Path.of("target", "sandbox-test").toAbsolutePath());
+        Path target = Path.of("target", "sandbox-test").toAbsolutePath();
+        boolean hidden = Stream.of("/tmp", "/var/tmp", "/dev/shm").anyMatch(p -> target.startsWith(p));
+        return Files.createDirectories(hidden ? OUTSIDE : target);
+    }
+
+    private static final Path OUTSIDE = Path.of(System.getProperty("user.home"), ".cache",
+            "starspec-sandbox-test-" + ProcessHandle.current().pid());
+
+    @AfterAll
+    static void removeOutside() throws IOException {
+        if (Files.exists(OUTSIDE)) {
+            try (Stream<Path> walk = Files.walk(OUTSIDE)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     /** A file only root can delete: inside a folder of mode 700. */
