@@ -1,6 +1,9 @@
 package dev.starspec.job.generate;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.trim;
 
@@ -26,7 +29,11 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -160,7 +167,9 @@ public record PromptSource(String location, Kind kind, boolean fim, String revis
     }
 
     /**
-     * An input with at least id and prompt; optional columns are added as nulls when absent. An {@code error}
+     * An input with at least id and prompt; optional columns are added as nulls when absent. A value of the wrong
+     * type (a string where {@code max_new_tokens} is a number, say) makes its row an error row naming the column
+     * and the value, rather than a failed job (Spark's ANSI casts throw) or a silent null. An {@code error}
      * column is not taken over: a previous run's output fed back as input is prompts to generate again.
      */
     private static Dataset<Row> conform(Dataset<Row> df) {
@@ -168,9 +177,39 @@ public record PromptSource(String location, Kind kind, boolean fim, String revis
         if (!have.contains("id") || !have.contains("prompt")) {
             throw new IllegalArgumentException("Parquet input needs columns id and prompt; it has " + have);
         }
-        Column[] cols = Arrays.stream(InputRow.SCHEMA.fields())
-                .map(f -> (have.contains(f.name()) ? col(f.name()) : lit(null)).cast(f.dataType()).as(f.name()))
-                .toArray(Column[]::new);
-        return df.select(cols);
+        List<Column> cols = new ArrayList<>();
+        Column error = lit(null).cast(DataTypes.StringType);
+        for (StructField f : InputRow.SCHEMA.fields()) {
+            String name = f.name();
+            if (name.equals("error")) {
+                continue;
+            }
+            if (!have.contains(name)) {
+                cols.add(lit(null).cast(f.dataType()).as(name));
+                continue;
+            }
+            DataType from = df.schema().apply(name).dataType();
+            if (from.equals(f.dataType()) || f.dataType().equals(DataTypes.StringType)
+                    || f.dataType() instanceof ArrayType && from instanceof ArrayType) {
+                cols.add(col(name).cast(f.dataType()).as(name));
+                continue;
+            }
+            boolean complex = from instanceof ArrayType || from instanceof StructType || from instanceof MapType;
+            Column converted = complex || f.dataType() instanceof ArrayType ? lit(null).cast(f.dataType())
+                    : col(name).try_cast(f.dataType());
+            Column wrong = col(name).isNotNull().and(converted.isNull());
+            Column shown = from.equals(DataTypes.StringType) ? concat(lit("\""), col(name), lit("\""))
+                    : complex ? lit("a " + from.typeName()) : col(name).cast(DataTypes.StringType);
+            error = coalesce(error, when(wrong, concat(lit(name + ": expected " + expected(f.dataType()) + ", got "),
+                    shown)));
+            cols.add(when(wrong, lit(null)).otherwise(converted).cast(f.dataType()).as(name));
+        }
+        cols.add(error.as("error"));
+        return df.select(cols.toArray(Column[]::new));
+    }
+
+    private static String expected(DataType t) {
+        return t.equals(DataTypes.IntegerType) ? "an integer" : t.equals(DataTypes.DoubleType) ? "a number"
+                : t instanceof ArrayType ? "a list of strings" : t.simpleString();
     }
 }

@@ -167,6 +167,34 @@ class GenerateJobLocalTest {
                 && l.contains("1 that do not parse")), String.join("\n", log));
     }
 
+    /** A Parquet input with wrong-typed columns: the rows say which value is wrong, the others are generated. */
+    @Test
+    void parquetValuesOfTheWrongTypeBecomeErrorRows(@TempDir Path tmp) {
+        SparkSession spark = SparkTestSession.get();
+        List<String> prompts = HumanEvalTexts.prompts();
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", "string").add("prompt", "string").add("max_new_tokens", "string").add("stop", "string")
+                .add("extra", "int");
+        List<Row> rows = List.of(
+                org.apache.spark.sql.RowFactory.create("fine", prompts.get(0), "6", null, 1),
+                org.apache.spark.sql.RowFactory.create("lots", prompts.get(1), "lots", null, 2),
+                org.apache.spark.sql.RowFactory.create("stop", prompts.get(2), null, "\n", 3),
+                org.apache.spark.sql.RowFactory.create("plain", prompts.get(3), null, null, 4));
+        String input = tmp.resolve("in.parquet").toString();
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(input);
+        String output = tmp.resolve("out.parquet").toString();
+        new GenerateJob(config(), PromptSource.of(input, PromptSource.Kind.PARQUET), output, false, 1, 10, null, false)
+                .run(s -> { });
+        Map<String, OutputRow> out = new HashMap<>();
+        spark.read().parquet(output).collectAsList().forEach(r -> out.put(r.getString(0), OutputRow.fromRow(r)));
+        assertEquals(Set.of("fine", "lots", "stop", "plain"), out.keySet());
+        assertEquals("max_new_tokens: expected an integer, got \"lots\"", out.get("lots").error());
+        assertEquals("stop: expected a list of strings, got \"\n\"", out.get("stop").error());
+        assertNull(out.get("fine").error());
+        assertTrue(out.get("fine").completionTokens() <= 6, "its own max_new_tokens: " + out.get("fine"));
+        assertNull(out.get("plain").error());
+    }
+
     /** An output that cannot be written fails at once, naming it, before any model loads or row is generated. */
     @Test
     void anUnwritableOutputFailsBeforeGenerating(@TempDir Path tmp) throws IOException {
