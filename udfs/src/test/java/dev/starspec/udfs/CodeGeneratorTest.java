@@ -33,10 +33,7 @@ class CodeGeneratorTest {
 
     @BeforeAll
     static void setUp() {
-        spark = SparkSession.builder().master("local[2]").appName("udf-tests")
-                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
-                .getOrCreate();
+        spark = TestSpark.session();
         List<Row> rows = new ArrayList<>();
         List<String> texts = HumanEvalTexts.prompts();
         for (int i = 0; i < 8; i++) {

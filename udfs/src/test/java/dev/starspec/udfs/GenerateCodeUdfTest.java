@@ -28,10 +28,7 @@ class GenerateCodeUdfTest {
 
     @BeforeAll
     static void setUp() {
-        spark = SparkSession.builder().master("local[2]").appName("udf-tests")
-                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
-                .getOrCreate();
+        spark = TestSpark.session();
         config = GenerationConfig.of(ProjectFiles.tinyTarget().toString(), null).withMaxNewTokens(8).withThreads(1);
         GenerateCodeUdf.register(spark, config);
         List<Row> rows = new ArrayList<>();

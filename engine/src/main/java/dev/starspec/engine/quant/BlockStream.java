@@ -1,6 +1,7 @@
 package dev.starspec.engine.quant;
 
 import ai.onnx.proto.OnnxMl;
+import dev.starspec.engine.artifact.ArtifactWriter;
 import dev.starspec.engine.checkpoint.ModelConfig;
 import dev.starspec.engine.checkpoint.WeightSource;
 import dev.starspec.engine.graph.ExternalData;
@@ -14,10 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -43,10 +42,6 @@ public final class BlockStream implements AutoCloseable {
 
     public int size() {
         return sequences.size();
-    }
-
-    public int[] sequence(int i) {
-        return sequences.get(i);
     }
 
     /**
@@ -79,10 +74,8 @@ public final class BlockStream implements AutoCloseable {
         @Override
         public void close() {
             segment.close();
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
+            try {
+                ArtifactWriter.deleteTree(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot remove " + dir, e);
             }

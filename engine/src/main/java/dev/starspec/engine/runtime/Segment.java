@@ -144,7 +144,7 @@ public final class Segment implements AutoCloseable {
             }
             int logitRows = 0;
             if (span.heads(config)) {
-                logitRows = pairsTokens && n % 2 == 1 ? n + 1 : n;
+                logitRows = padded; // a quantized head pairs its rows as the body does
                 LongBuffer wanted = longs(owned, logitRows);
                 for (int t = 0; t < logitRows; t++) {
                     wanted.put(t, Math.min(t, n - 1));

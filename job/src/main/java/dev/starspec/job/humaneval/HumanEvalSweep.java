@@ -35,7 +35,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * A HumanEval sweep over configurations, as in the study's Table 1: for each configuration, generate through the
  * Spark job (converting the checkpoints it needs, once), score every completion in the sandbox on the executors,
- * and report pass@k with latency and acceptance.
+ * and collect each configuration's results (pass@k, latency, acceptance), which {@code report.SweepReport} then
+ * writes out.
  */
 public final class HumanEvalSweep {
 
