@@ -1,5 +1,6 @@
 package dev.starspec.job.cli;
 
+import dev.starspec.engine.decode.DraftLength;
 import dev.starspec.job.Bundled;
 import dev.starspec.job.humaneval.HumanEvalSweep;
 import dev.starspec.job.humaneval.Problem;
@@ -52,6 +53,13 @@ public final class HumanEvalCommand implements Callable<Integer> {
     @Option(names = "--draft-tokens", defaultValue = "5", description = "K for draft configurations (default ${DEFAULT-VALUE})")
     int draftTokens;
 
+    // Off by default, unlike generate: a sweep's draft row measures the draft at K, as the study did. The planner
+    // may decide drafting does not pay on this machine and never propose, leaving nothing to report for that row.
+    @Option(names = "--draft-adaptive", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "let the planner choose each row's K per step up to --draft-tokens, as generate does; it may "
+                    + "turn the draft off where it does not pay (default ${DEFAULT-VALUE}: always K, as the study measured)")
+    boolean draftAdaptive;
+
     @Option(names = "--batch-size", defaultValue = "1",
             description = "rows each task decodes at once (default ${DEFAULT-VALUE}: single-stream latency, as the study "
                     + "measured it); a number or auto for a throughput sweep")
@@ -86,7 +94,7 @@ public final class HumanEvalCommand implements Callable<Integer> {
                 configs.stream().map(SweepConfig::parse).toList(),
                 new HumanEvalSweep.Models(targetCheckpoint != null ? targetCheckpoint : Bundled.tinyTarget().toString(),
                         draftCheckpoint != null ? draftCheckpoint : Bundled.tinyDraft().toString(), targetArtifacts, draftArtifacts),
-                new HumanEvalSweep.Settings(samples, temperature, topP, maxNewTokens, draftTokens,
+                new HumanEvalSweep.Settings(samples, temperature, topP, maxNewTokens, new DraftLength(draftTokens, draftAdaptive, 0),
                         DecodingMixin.batchSize(batchSize), timeout, threads, partitions, master),
                 chosen, output);
         List<ConfigResult> results = sweep.run(System.out::println);

@@ -59,7 +59,7 @@ public final class HumanEvalSweep {
      * @param batchSize rows each task decodes at once: 1 (the default) measures single-stream latency as the study
      *     does; more (or {@link DecodeOptions#AUTO_BATCH}) measures throughput
      */
-    public record Settings(int samples, double temperature, double topP, int maxNewTokens, int draftTokens, int batchSize,
+    public record Settings(int samples, double temperature, double topP, int maxNewTokens, DraftLength draftLength, int batchSize,
                            double timeoutSeconds, Integer threads, Integer partitions, String master) {}
 
     private final List<SweepConfig> configs;
@@ -128,7 +128,7 @@ public final class HumanEvalSweep {
         int cores = Runtime.getRuntime().availableProcessors();
         RuntimeOptions runtime = RuntimeOptions.defaults().withThreads(settings.threads() != null ? settings.threads() : cores);
         return new GenerationConfig(new ModelSpec(models.target(c.targetQuant()), targetIsArtifact ? null : c.targetQuant()),
-                draft, new DecodeOptions(settings.batchSize(), DraftLength.adaptive(settings.draftTokens()),
+                draft, new DecodeOptions(settings.batchSize(), settings.draftLength(),
                         SpeculativeSampling.COUPLED, ContextPolicy.ERROR),
                 runtime, 4L << 30, new RequestDefaults(settings.maxNewTokens(), settings.temperature(), settings.topP(), 0, 0,
                         GenerationRequest.HUMANEVAL_STOPS));

@@ -61,7 +61,7 @@ public final class SweepReport {
                 }
                 row.addAll(List.of(String.format("%.1f", ttft), String.format("%.2fx", baseTtft / ttft),
                         String.format("%.2f", tpot), String.format("%.2fx", baseTpot / tpot),
-                        Double.isNaN(r.acceptance()) ? "-" : String.format("%.1f%%", 100 * r.acceptance())));
+                        acceptanceCell(r)));
                 table.add(row.toArray(String[]::new));
                 s.put("ttft_ms_mean", ttft);
                 s.put("ttft_ms_p10", r.ttft().quantile(0.1));
@@ -142,6 +142,14 @@ public final class SweepReport {
             }
         }
         Files.writeString(dir.resolve("rows.csv"), rows);
+    }
+
+    /** A speculative row that proposed nothing was turned off by the adaptive planner: say so, not just "-". */
+    private static String acceptanceCell(ConfigResult r) {
+        if (!Double.isNaN(r.acceptance())) {
+            return String.format("%.1f%%", 100 * r.acceptance());
+        }
+        return r.config().speculative() ? "not drafted" : "-";
     }
 
     private static String num(Double v) {

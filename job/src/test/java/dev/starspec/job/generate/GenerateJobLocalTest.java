@@ -47,9 +47,14 @@ class GenerateJobLocalTest {
     static final int MAX_NEW = 16;
     static final Set<String> PLANTED = Set.of("bad/null-prompt", "bad/empty-prompt", "bad/too-long", "bad/zero-tokens");
 
+    /**
+     * The job's defaults but a fixed draft length: the adaptive planner weighs measured pass costs, so whether it
+     * drafts at all on a noisy machine is not for a test to rely on; a fixed K always exercises verification.
+     */
     static GenerationConfig config() {
-        return GenerationConfig.of(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString())
+        GenerationConfig c = GenerationConfig.of(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString())
                 .withMaxNewTokens(MAX_NEW).withThreads(1);
+        return c.withDecode(c.decode().withDraftLength(DraftLength.fixed(3)));
     }
 
     /** 44 HumanEval prompts, one without an id, four planted bad rows and a malformed line. */

@@ -26,7 +26,7 @@ class HumanEvalSweepTest {
         HumanEvalSweep sweep = new HumanEvalSweep(
                 List.of(SweepConfig.parse("fp32"), SweepConfig.parse("int8"), SweepConfig.parse("int8+draft:int8")),
                 new HumanEvalSweep.Models(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString(), Map.of(), Map.of()),
-                new HumanEvalSweep.Settings(1, 0, 1, 32, 5, 1, 3.0, 1, 2, null), problems, out);
+                new HumanEvalSweep.Settings(1, 0, 1, 32, dev.starspec.engine.decode.DraftLength.fixed(5), 1, 3.0, 1, 2, null), problems, out);
         List<ConfigResult> results = sweep.run(s -> { });
         dev.starspec.job.report.SweepReport.write(out, results, sweep.machineNote());
 

@@ -39,7 +39,7 @@ class NotebookTest {
         Path sweep = tmp.resolve("sweep");
         HumanEvalSweep run = new HumanEvalSweep(List.of(SweepConfig.parse("fp32"), SweepConfig.parse("fp32+prompt-lookup")),
                 new HumanEvalSweep.Models(ProjectFiles.tinyTarget().toString(), ProjectFiles.tinyDraft().toString(), Map.of(), Map.of()),
-                new HumanEvalSweep.Settings(1, 0, 1, 24, 5, 1, 3.0, 1, 2, null), problems, sweep);
+                new HumanEvalSweep.Settings(1, 0, 1, 24, dev.starspec.engine.decode.DraftLength.fixed(5), 1, 3.0, 1, 2, null), problems, sweep);
         dev.starspec.job.report.SweepReport.write(sweep, run.run(s -> { }), run.machineNote());
 
         Path executed = tmp.resolve("executed.ipynb");
