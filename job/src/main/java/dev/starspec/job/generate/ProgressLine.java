@@ -1,8 +1,8 @@
 package dev.starspec.job.generate;
 
 import dev.starspec.udfs.GeneratePartition;
-import java.io.PrintStream;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.AccumulableInfo;
@@ -27,23 +27,22 @@ public final class ProgressLine extends SparkListener implements AutoCloseable {
     private final SparkContext sc;
     private final GeneratePartition.Progress progress;
     private final long total;
-    private final PrintStream out;
+    private final ConsoleLine console;
     private final long start = System.nanoTime();
     /** Per running task: its last reported rows, tokens and errors. */
     private final Map<Long, long[]> running = new ConcurrentHashMap<>();
     private final Thread painter;
     private volatile boolean closed;
-    private int width;
 
-    private ProgressLine(SparkContext sc, GeneratePartition.Progress progress, long total, PrintStream out) {
+    private ProgressLine(SparkContext sc, GeneratePartition.Progress progress, long total, ConsoleLine console) {
         this.sc = sc;
         this.progress = progress;
         this.total = total;
-        this.out = out;
+        this.console = console;
         sc.addSparkListener(this);
         painter = new Thread(() -> {
             while (!closed) {
-                paint(false);
+                console.show(render(snapshot(), total));
                 try {
                     Thread.sleep(500);
                 } catch (InterruptedException e) {
@@ -55,24 +54,18 @@ public final class ProgressLine extends SparkListener implements AutoCloseable {
         painter.start();
     }
 
-    /** A line on standard output when it is a terminal; otherwise nothing (null). */
+    /**
+     * A line on standard output when it is a terminal; otherwise nothing (null). While it is shown, what is written
+     * to standard error (the executors' log lines in local mode) prints above it.
+     */
     public static ProgressLine start(SparkContext sc, GeneratePartition.Progress progress, long total) {
-        if (System.console() == null || total == 0) {
-            return null;
-        }
-        return new ProgressLine(sc, progress, total, System.out);
+        ConsoleLine console = total == 0 ? null : ConsoleLine.onTerminal();
+        return console == null ? null : new ProgressLine(sc, progress, total, console);
     }
 
-    /** {@code log}, printing above the line: the line is cleared, the message printed, the line drawn again. */
-    public java.util.function.Consumer<String> above(java.util.function.Consumer<String> log) {
-        return message -> {
-            synchronized (this) {
-                out.print("\r" + " ".repeat(width) + "\r");
-                width = 0;
-                log.accept(message);
-                paint(false);
-            }
-        };
+    /** {@code log}, printing above the line. */
+    public Consumer<String> above(Consumer<String> log) {
+        return message -> console.above(() -> log.accept(message));
     }
 
     /** {@code 1,234/5,000 rows (24.7%) | 3,210 tokens/s | ETA 2m05s | 3 errors} */
@@ -149,19 +142,17 @@ public final class ProgressLine extends SparkListener implements AutoCloseable {
         running.remove(end.taskInfo().taskId()); // its values are in the accumulators now
     }
 
-    private synchronized void paint(boolean last) {
-        String line = render(snapshot(), total);
-        int pad = Math.max(0, width - line.length());
-        width = line.length();
-        out.print("\r" + line + " ".repeat(pad) + (last ? "\n" : ""));
-        out.flush();
-    }
-
     @Override
     public void close() {
         closed = true;
         painter.interrupt();
-        paint(true);
+        try {
+            painter.join(); // a last redraw of the painter's must not follow the final line
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        console.show(render(snapshot(), total));
+        console.close();
         sc.removeSparkListener(this);
     }
 }
