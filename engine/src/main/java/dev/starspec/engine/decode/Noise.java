@@ -21,8 +21,6 @@ final class Noise {
     }
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
-    /** The largest Gumbel value a draw can take: -log(-log(1 - 2^-54)). */
-    static final double MAX_GUMBEL = -Math.log(-Math.log1p(-0x1.0p-54));
 
     private final long seed;
 
@@ -32,15 +30,37 @@ final class Noise {
 
     /** A uniform in (0, 1). */
     double uniform(int position, Stream stream, int token) {
-        long h = mix(seed + GOLDEN * (position + 1L));
-        h = mix(h + GOLDEN * (stream.ordinal() + 1L));
-        h = mix(h + token);
-        return ((h >>> 11) + 0.5) * 0x1.0p-53;
+        return uniform(bits(key(position, stream), token));
     }
 
     /** A standard Gumbel draw: argmax over x of (log p(x) + gumbel(x)) is a sample from p. */
     double gumbel(int position, Stream stream, int token) {
-        return -Math.log(-Math.log(uniform(position, stream, token)));
+        return gumbel(bits(key(position, stream), token));
+    }
+
+    /** What the hash of every token's draw at (position, stream) shares: a draw over the vocabulary computes it once. */
+    long key(int position, Stream stream) {
+        long h = mix(seed + GOLDEN * (position + 1L));
+        return mix(h + GOLDEN * (stream.ordinal() + 1L));
+    }
+
+    /** The 53 random bits of {@code token}'s draw under {@code key}. */
+    static long bits(long key, int token) {
+        return mix(key + token) >>> 11;
+    }
+
+    /** The uniform the bits stand for, {@code (bits + 1/2) 2^-53}: never 0 or 1. */
+    static double uniform(long bits) {
+        return (bits + 0.5) * 0x1.0p-53;
+    }
+
+    /** {@code 1 - uniform(bits)}, with the precision near 0 that the uniform lacks near 1 (to within 2^-54 relative). */
+    static double complement(long bits) {
+        return ((1L << 53) - bits - 0.5) * 0x1.0p-53;
+    }
+
+    static double gumbel(long bits) {
+        return -Math.log(-Math.log(uniform(bits)));
     }
 
     /** SplitMix64's finaliser: every input bit reaches every output bit. */

@@ -11,8 +11,15 @@ import java.util.Arrays;
  */
 final class TokenSampler {
 
+    private static final double LN2 = Math.log(2);
+
     private final Sampling sampling;
     private final Noise noise;
+    /** {@link #draw}'s thresholds on {@code 1 - u} by minus p's binary exponent; current while stamped {@code drawBest}. */
+    private final double[] thresholds = new double[1 - Double.MIN_EXPONENT + 1];
+    private final long[] thresholdStamp = new long[thresholds.length];
+    /** Counts the best values draws have held: each new one makes every threshold stale. */
+    private long drawBest;
 
     TokenSampler(Sampling sampling) {
         this.sampling = sampling;
@@ -35,9 +42,17 @@ final class TokenSampler {
 
     /**
      * Draws an index with the given probabilities: {@code argmax_x log p[x] + g(position, stream, x)} over the
-     * x with {@code p[x] > 0}. Tokens that could not win even with the largest Gumbel value are skipped.
+     * x with {@code p[x] > 0}, the lower index on a tie.
+     *
+     * <p>Evaluated exactly only for the tokens that could still win. Token x beats the best value b so far only if
+     * its Gumbel value exceeds {@code b - log p[x]}, that is only if {@code 1 - u(x)} is below
+     * {@code W = 1 - exp(-exp(-(b - log p[x])))}. The test uses {@code log p[x] < (e + 1) ln 2} for p's binary
+     * exponent e, so W depends on e alone until b changes, and costs one hash and one comparison per token instead
+     * of three logarithms. The thresholds are loosened by far more than any rounding error, so a skipped token
+     * could not have won: the draw equals the exhaustive argmax.
      */
     int draw(double[] p, int position, Noise.Stream stream) {
+        long key = noise.key(position, stream);
         int first = 0;
         for (int x = 1; x < p.length; x++) {
             if (p[x] > p[first]) {
@@ -45,22 +60,36 @@ final class TokenSampler {
             }
         }
         int best = first;
-        double bestValue = Math.log(p[first]) + noise.gumbel(position, stream, first);
+        double bestValue = Math.log(p[first]) + Noise.gumbel(Noise.bits(key, first));
+        drawBest++;
         for (int x = 0; x < p.length; x++) {
             if (p[x] <= 0 || x == first) {
                 continue;
             }
-            double logP = Math.log(p[x]);
-            if (logP + Noise.MAX_GUMBEL < bestValue) {
+            int e = Math.getExponent(p[x]); // p[x] < 2^(e + 1); subnormals report -1023, also an upper bound
+            long bits = Noise.bits(key, x);
+            if (Noise.complement(bits) > threshold(e, bestValue)) {
                 continue;
             }
-            double v = logP + noise.gumbel(position, stream, x);
+            double v = Math.log(p[x]) + Noise.gumbel(bits);
             if (v > bestValue || v == bestValue && x < best) {
                 best = x;
                 bestValue = v;
+                drawBest++;
             }
         }
         return best;
+    }
+
+    /** W for tokens with binary exponent e against best value b, loosened by 1e-6 in the log domain and in W. */
+    private double threshold(int e, double best) {
+        int i = -e;
+        if (thresholdStamp[i] != drawBest) {
+            double d = best - (e + 1) * LN2 - 1e-6;
+            thresholds[i] = -Math.expm1(-Math.exp(-d)) * (1 + 1e-6);
+            thresholdStamp[i] = drawBest;
+        }
+        return thresholds[i];
     }
 
     /** softmax(logits / T), then top-k, then top-p, renormalised. For greedy: all mass on the argmax. */
