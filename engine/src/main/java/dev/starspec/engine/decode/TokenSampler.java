@@ -20,6 +20,8 @@ final class TokenSampler {
     private final long[] thresholdStamp = new long[thresholds.length];
     /** Counts the best values draws have held: each new one makes every threshold stale. */
     private long drawBest;
+    /** {@link #distribution}'s copy of a logits row. */
+    private float[] scratch = new float[0];
 
     TokenSampler(Sampling sampling) {
         this.sampling = sampling;
@@ -100,13 +102,12 @@ final class TokenSampler {
             p[logits.argmax(row)] = 1;
             return p;
         }
-        double max = Double.NEGATIVE_INFINITY;
-        for (int t = 0; t < vocab; t++) {
-            max = Math.max(max, logits.get(row, t));
-        }
+        float[] l = scratch = logits.row(row, scratch);
+        double max = l[logits.argmax(row)]; // the graph's argmax: no pass over the vocabulary for it
+        double temperature = sampling.temperature();
         double sum = 0;
         for (int t = 0; t < vocab; t++) {
-            p[t] = Math.exp((logits.get(row, t) - max) / sampling.temperature());
+            p[t] = Math.exp((l[t] - max) / temperature);
             sum += p[t];
         }
         for (int t = 0; t < vocab; t++) {

@@ -72,8 +72,13 @@ public final class Logits {
     }
 
     public float[] row(int row) {
-        float[] out = new float[vocab];
-        data.duplicate().position(index(row)).get(out);
+        return row(row, new float[vocab]);
+    }
+
+    /** The row copied into {@code into} when it has room for it, else into a new array; returns the array used. */
+    public float[] row(int row, float[] into) {
+        float[] out = into.length >= vocab ? into : new float[vocab];
+        data.duplicate().position(index(row)).get(out, 0, vocab);
         return out;
     }
 
