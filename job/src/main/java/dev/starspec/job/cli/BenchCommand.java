@@ -77,8 +77,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "fixed K values to sweep with --draft (default ${DEFAULT-VALUE})")
     List<Integer> draftTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "single stream: sample at this temperature "
-            + "(with --draft: both coupled and rejection sampling are measured; default ${DEFAULT-VALUE}, greedy)")
+    @Option(names = "--temperature", defaultValue = "0", description = "sample at this temperature, single stream "
+            + "and throughput (single stream with --draft: both coupled and rejection sampling are measured; default "
+            + "${DEFAULT-VALUE}, greedy)")
     double temperature;
 
     @Option(names = "--top-p", defaultValue = "1", description = "with --temperature: nucleus mass (default ${DEFAULT-VALUE})")
@@ -238,7 +239,9 @@ public final class BenchCommand implements Callable<Integer> {
     private void throughput(String model, RuntimeOptions options, List<Problem> problems) throws Exception {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < Math.min(prompts, problems.size()); i++) {
-            requests.add(new GenerationRequest(problems.get(i).prompt(), newTokens, List.of(), Sampling.GREEDY));
+            // Seeded per prompt, as the job seeds per row: every setting samples the same completions.
+            requests.add(new GenerationRequest(problems.get(i).prompt(), newTokens, List.of(),
+                    temperature > 0 ? new Sampling(temperature, topP, 0, i) : Sampling.GREEDY));
         }
         Throughput workload = new Throughput(requests);
         int maxK = draftTokens.stream().mapToInt(Integer::intValue).max().orElse(5);
@@ -263,9 +266,10 @@ public final class BenchCommand implements Callable<Integer> {
             decoders.put(s, ModelRegistry.decoder(config(model, s.draft(), s.batch(), s.length(), options, newTokens)));
         }
         Decoder autoDecoder = decoders.get(auto);
-        System.out.printf("%nthroughput: %d HumanEval prompts x %d new tokens per run, %d runs interleaved; %s%s; the "
-                        + "automatic policy chose batch %d%n", requests.size(), newTokens, runs, autoDecoder.targetId(),
-                draft == null ? "" : " + " + autoDecoder.draftId(), autoDecoder.batchSize());
+        System.out.printf("%nthroughput: %d HumanEval prompts x %d new tokens per run, %d runs interleaved, %s; %s%s; the "
+                        + "automatic policy chose batch %d%n", requests.size(), newTokens, runs,
+                temperature > 0 ? String.format("sampled at T = %s, top-p %s", temperature, topP) : "greedy",
+                autoDecoder.targetId(), draft == null ? "" : " + " + autoDecoder.draftId(), autoDecoder.batchSize());
         workload.run(decoders.get(settings.get(0))); // warms the JIT and ONNX Runtime up before anything is timed
         Map<Setting, List<Throughput.Run>> measured = new LinkedHashMap<>();
         for (int r = 0; r < runs; r++) {
@@ -289,7 +293,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.println(Throughput.Result.HEADER + "   vs " + results.get(0).label());
         for (Throughput.Result r : results) {
             System.out.println(r.row(baseline));
-            System.out.println(json.writeValueAsString(r.json(baseline)));
+            System.out.println(json.writeValueAsString(r.json(baseline).put("temperature", temperature).put("top_p", topP)));
         }
         Throughput.Result best = results.get(0);
         for (Throughput.Result r : results.subList(0, results.size() - 1)) {
