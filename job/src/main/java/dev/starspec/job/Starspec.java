@@ -1,6 +1,7 @@
 package dev.starspec.job;
 
 import dev.starspec.job.cli.BenchCommand;
+import dev.starspec.job.cli.Bundled;
 import dev.starspec.job.cli.CompleteCommand;
 import dev.starspec.job.cli.ConvertCommand;
 import dev.starspec.job.cli.EvaluateCommand;

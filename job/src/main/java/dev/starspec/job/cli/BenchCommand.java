@@ -11,7 +11,6 @@ import dev.starspec.engine.decode.Sampling;
 import dev.starspec.engine.decode.SpeculativeSampling;
 import dev.starspec.engine.runtime.CostCurve;
 import dev.starspec.engine.runtime.RuntimeOptions;
-import dev.starspec.job.Bundled;
 import dev.starspec.job.bench.BenchResult;
 import dev.starspec.job.bench.Benchmark;
 import dev.starspec.job.bench.MemoryBandwidth;

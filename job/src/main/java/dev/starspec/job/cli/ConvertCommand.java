@@ -3,7 +3,6 @@ package dev.starspec.job.cli;
 import dev.starspec.engine.artifact.Artifact;
 import dev.starspec.engine.convert.Converter;
 import dev.starspec.engine.artifact.QuantSpec;
-import dev.starspec.job.Bundled;
 import dev.starspec.job.humaneval.Problems;
 import java.nio.file.Path;
 import java.util.List;

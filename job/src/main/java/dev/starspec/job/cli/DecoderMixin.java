@@ -2,7 +2,6 @@ package dev.starspec.job.cli;
 
 import dev.starspec.engine.decode.Decoder;
 import dev.starspec.engine.decode.Sampling;
-import dev.starspec.job.Bundled;
 import dev.starspec.udfs.GenerationConfig;
 import dev.starspec.udfs.ModelRegistry;
 import dev.starspec.udfs.ModelSpec;

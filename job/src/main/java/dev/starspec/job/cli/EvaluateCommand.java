@@ -2,7 +2,6 @@ package dev.starspec.job.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.starspec.job.Bundled;
 import dev.starspec.job.humaneval.Evaluator;
 import dev.starspec.job.humaneval.PassAtK;
 import dev.starspec.job.humaneval.Problem;

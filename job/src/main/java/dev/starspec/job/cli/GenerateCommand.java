@@ -1,7 +1,6 @@
 package dev.starspec.job.cli;
 
 import dev.starspec.engine.decode.GenerationRequest;
-import dev.starspec.job.Bundled;
 import dev.starspec.job.generate.GenerateJob;
 import dev.starspec.job.generate.JobSummary;
 import dev.starspec.job.generate.PromptSource;

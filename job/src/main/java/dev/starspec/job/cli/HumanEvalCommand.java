@@ -1,7 +1,6 @@
 package dev.starspec.job.cli;
 
 import dev.starspec.engine.decode.DraftLength;
-import dev.starspec.job.Bundled;
 import dev.starspec.job.humaneval.HumanEvalSweep;
 import dev.starspec.job.humaneval.Problem;
 import dev.starspec.job.humaneval.Problems;

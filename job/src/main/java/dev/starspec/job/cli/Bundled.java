@@ -1,4 +1,4 @@
-package dev.starspec.job;
+package dev.starspec.job.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
