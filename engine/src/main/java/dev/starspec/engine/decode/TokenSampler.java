@@ -12,12 +12,17 @@ import java.util.Arrays;
 final class TokenSampler {
 
     private static final double LN2 = Math.log(2);
+    /** Binary exponents a probability can have, 0 down to -1023 (subnormals). */
+    private static final int EXPONENTS = 2 - Double.MIN_EXPONENT;
 
     private final Sampling sampling;
     private final Noise noise;
-    /** {@link #draw}'s thresholds on {@code 1 - u} by minus p's binary exponent; current while stamped {@code drawBest}. */
-    private final double[] thresholds = new double[1 - Double.MIN_EXPONENT + 1];
-    private final long[] thresholdStamp = new long[thresholds.length];
+    /**
+     * {@link #draw}'s thresholds on {@code 1 - u} by minus p's binary exponent; current while stamped {@code drawBest}.
+     * Greedy rows never draw: they go without (16 KB a row adds up over a job of millions).
+     */
+    private final double[] thresholds;
+    private final long[] thresholdStamp;
     /** Counts the best values draws have held: each new one makes every threshold stale. */
     private long drawBest;
     /** {@link #distribution}'s copy of a logits row. */
@@ -26,6 +31,8 @@ final class TokenSampler {
     TokenSampler(Sampling sampling) {
         this.sampling = sampling;
         this.noise = new Noise(sampling.seed());
+        this.thresholds = sampling.greedy() ? null : new double[EXPONENTS];
+        this.thresholdStamp = sampling.greedy() ? null : new long[EXPONENTS];
     }
 
     boolean greedy() {
