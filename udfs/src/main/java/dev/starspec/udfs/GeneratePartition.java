@@ -201,9 +201,10 @@ public final class GeneratePartition implements MapPartitionsFunction<Row, Row> 
             double seconds = (System.nanoTime() - start) / 1e9;
             progress.generationMicros().add((long) (seconds * 1e6));
             LOG.info(String.format("partition done on %s: %d rows (%d errors), %d tokens in %.1f s (%.1f tokens/s), "
-                            + "batch %d, TTFT p50 %.1f ms, TPOT p50 %.2f ms, queue p50 %.1f ms%s", ModelRegistry.executorId(),
+                            + "batch %s, TTFT p50 %.1f ms, TPOT p50 %.2f ms, queue p50 %.1f ms%s", ModelRegistry.executorId(),
                     stats.rows(), stats.errors(), stats.completionTokens(), seconds, stats.completionTokens() / seconds,
-                    decoder.batchSize(), stats.ttftMs().median(), stats.tpotMs().median(), stats.queueMs().median(),
+                    decoding.mostRows() < decoder.batchSize() ? decoding.mostRows() + " (of " + decoder.batchSize() + ")"
+                            : Integer.toString(decoder.batchSize()), stats.ttftMs().median(), stats.tpotMs().median(), stats.queueMs().median(),
                     Double.isNaN(stats.acceptance()) ? "" : String.format(", acceptance %.1f%%", 100 * stats.acceptance())));
         }
     }

@@ -41,6 +41,8 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
     private StepObserver observer = StepObserver.NONE;
     private long batchAccepted;
     private long batchTested;
+    /** The most rows that were decoding at once: the batch the input could fill, at most the batch size. */
+    private int mostRows;
     private boolean closed;
 
     private record Waiting<T>(Submission<T> submission, Prompt prompt, long tokenizeNanos) {}
@@ -213,6 +215,7 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
         r.draftable = drafter != null && drafter.fits(prompt);
         slots[slot] = r;
         rows.add(r);
+        mostRows = Math.max(mostRows, rows.size());
     }
 
     // ---- prefill ---------------------------------------------------------------------------------------------
@@ -438,6 +441,11 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
     }
 
     /** Returns every byte of the run's caches; rows still decoding are dropped. */
+    /** The most rows decoded at once so far (a partition smaller than the batch size never fills it). */
+    public int mostRows() {
+        return mostRows;
+    }
+
     @Override
     public void close() {
         if (closed) {
