@@ -41,7 +41,7 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
     private StepObserver observer = StepObserver.NONE;
     private long batchAccepted;
     private long batchTested;
-    /** The most rows that were decoding at once: the batch the input could fill, at most the batch size. */
+    /** The most rows that were decoding at once: at most the batch size, less when the input or the memory ran short. */
     private int mostRows;
     private boolean closed;
 
@@ -440,12 +440,12 @@ public final class Decoding<T> implements Iterator<Outcome<T>>, AutoCloseable {
         }
     }
 
-    /** Returns every byte of the run's caches; rows still decoding are dropped. */
     /** The most rows decoded at once so far (a partition smaller than the batch size never fills it). */
     public int mostRows() {
         return mostRows;
     }
 
+    /** Returns every byte of the run's caches; rows still decoding are dropped. */
     @Override
     public void close() {
         if (closed) {

@@ -49,14 +49,20 @@ final class Noise {
         return mix(key + token) >>> 11;
     }
 
-    /** The uniform the bits stand for, {@code (bits + 1/2) 2^-53}: never 0 or 1. */
+    /**
+     * The uniform the bits stand for, {@code (bits + 1/2) 2^-53}, rounded to a double: never 0, and 1 only for the
+     * largest bits (whose Gumbel value is then infinite).
+     */
     static double uniform(long bits) {
         return (bits + 0.5) * 0x1.0p-53;
     }
 
-    /** {@code 1 - uniform(bits)}, with the precision near 0 that the uniform lacks near 1 (to within 2^-54 relative). */
+    /**
+     * {@code 1 - uniform(bits)} of the rounded uniform, exactly (Sterbenz: u >= 1/2) or within half an ulp of a
+     * number >= 1/2: the same number the Gumbel value is computed from, so a test on it agrees with that value.
+     */
     static double complement(long bits) {
-        return ((1L << 53) - bits - 0.5) * 0x1.0p-53;
+        return 1.0 - uniform(bits);
     }
 
     static double gumbel(long bits) {

@@ -19,7 +19,7 @@ final class TokenSampler {
     private final Noise noise;
     /**
      * {@link #draw}'s thresholds on {@code 1 - u} by minus p's binary exponent; current while stamped {@code drawBest}.
-     * Greedy rows never draw: they go without (16 KB a row adds up over a job of millions).
+     * Greedy rows never draw and go without (16 KB per row).
      */
     private final double[] thresholds;
     private final long[] thresholdStamp;
@@ -90,9 +90,15 @@ final class TokenSampler {
         return best;
     }
 
-    /** W for tokens with binary exponent e against best value b, loosened by 1e-6 in the log domain and in W. */
+    /**
+     * W for tokens with binary exponent e against best value b, loosened by 1e-6 in the log domain and in W;
+     * infinite (never skip) for an exponent no probability has, as of p > 1 from rounding.
+     */
     private double threshold(int e, double best) {
         int i = -e;
+        if (i < 0) {
+            return Double.POSITIVE_INFINITY;
+        }
         if (thresholdStamp[i] != drawBest) {
             double d = best - (e + 1) * LN2 - 1e-6;
             thresholds[i] = -Math.expm1(-Math.exp(-d)) * (1 + 1e-6);
@@ -116,6 +122,9 @@ final class TokenSampler {
         for (int t = 0; t < vocab; t++) {
             p[t] = Math.exp((l[t] - max) / temperature);
             sum += p[t];
+        }
+        if (!(sum < Double.POSITIVE_INFINITY)) { // NaN or infinite logits: nothing sensible to sample from
+            throw new IllegalStateException("the model's logits are not finite (NaN or infinity) at this position");
         }
         for (int t = 0; t < vocab; t++) {
             p[t] /= sum;

@@ -25,6 +25,8 @@ final class ConsoleLine implements AutoCloseable {
     private int width;
     /** Standard error has written part of a line: drawing now would append to it. */
     private boolean midLine;
+    /** After close, writes pass straight through: a stream captured while the line was shown may outlive it. */
+    private boolean closed;
 
     /** A line on {@code out}, with text for {@code err} printed above it through {@link #stderr()}. */
     ConsoleLine(PrintStream out, PrintStream err) {
@@ -56,13 +58,24 @@ final class ConsoleLine implements AutoCloseable {
     /** Draws {@code text} in place of what the line showed. */
     synchronized void show(String text) {
         this.text = text;
-        if (!midLine) {
+        if (!midLine && !closed) {
             draw();
         }
     }
 
-    /** Runs {@code print} (which writes whole lines to standard output) with the line out of its way. */
+    /**
+     * Runs {@code print} (which writes whole lines to standard output) with the line out of its way. It runs under
+     * this line's lock, so it must not log: a logging thread holds the logger's lock while it waits for this one.
+     */
     synchronized void above(Runnable print) {
+        if (closed) {
+            print.run();
+            return;
+        }
+        if (midLine) { // end standard error's unfinished line rather than print into it
+            err.println();
+            midLine = false;
+        }
         erase();
         print.run();
         out.flush();
@@ -72,6 +85,10 @@ final class ConsoleLine implements AutoCloseable {
     /** Leaves the line's last text on the terminal, followed by a newline, and gives System.err back. */
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (midLine) {
             err.println();
             midLine = false;
@@ -113,6 +130,11 @@ final class ConsoleLine implements AutoCloseable {
                 return;
             }
             synchronized (ConsoleLine.this) {
+                if (closed) {
+                    err.write(b, off, len);
+                    err.flush();
+                    return;
+                }
                 if (!midLine) {
                     erase();
                 }

@@ -60,7 +60,15 @@ public final class ProgressLine extends SparkListener implements AutoCloseable {
      */
     public static ProgressLine start(SparkContext sc, GeneratePartition.Progress progress, long total) {
         ConsoleLine console = total == 0 ? null : ConsoleLine.onTerminal();
-        return console == null ? null : new ProgressLine(sc, progress, total, console);
+        if (console == null) {
+            return null;
+        }
+        try {
+            return new ProgressLine(sc, progress, total, console);
+        } catch (RuntimeException | Error e) {
+            console.close(); // gives System.err back
+            throw e;
+        }
     }
 
     /** {@code log}, printing above the line. */

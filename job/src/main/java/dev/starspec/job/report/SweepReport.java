@@ -144,7 +144,10 @@ public final class SweepReport {
         Files.writeString(dir.resolve("rows.csv"), rows);
     }
 
-    /** A speculative row that proposed nothing was turned off by the adaptive planner: say so, not just "-". */
+    /**
+     * A speculative configuration that proposed nothing (the adaptive planner turned the draft off, or prompt lookup
+     * never found a match): say so, not just "-".
+     */
     private static String acceptanceCell(ConfigResult r) {
         if (!Double.isNaN(r.acceptance())) {
             return String.format("%.1f%%", 100 * r.acceptance());

@@ -32,12 +32,30 @@ class ConsoleLineTest {
         line.show("starspec: 10/10 rows (100.0%) | done in 9s");
         line.close();
         err.println("after the line");
+        line.stderr().println("a stream kept from before the close"); // passes through, no line redrawn after it
+        out.println("standard output");
 
         assertEquals(List.of("17:00:59 INFO GeneratePartition: partition done",
                 "a log line written in two pieces",
                 "starspec: batch 1/1 committed",
                 "starspec: 10/10 rows (100.0%) | done in 9s",
-                "after the line"), screen(terminal));
+                "after the line",
+                "a stream kept from before the close",
+                "standard output"), screen(terminal));
+    }
+
+    @Test
+    void printingAboveAnUnfinishedErrorLineEndsItFirst() {
+        ByteArrayOutputStream terminal = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(terminal, true, StandardCharsets.UTF_8);
+        ConsoleLine line = new ConsoleLine(out, new PrintStream(terminal, true, StandardCharsets.UTF_8));
+        line.show("starspec: 1/2 rows");
+        line.stderr().print("half a log line");
+        line.above(() -> out.println("starspec: batch 1/2 committed"));
+        line.stderr().println("the rest of it");
+        line.close();
+        assertEquals(List.of("half a log line", "starspec: batch 1/2 committed", "the rest of it", "starspec: 1/2 rows"),
+                screen(terminal));
     }
 
     /** The lines a terminal would show for these bytes: {@code \r} returns to the first column, text overwrites. */
