@@ -99,9 +99,9 @@ public final class GenerateJob {
         // task slot keep a lost executor cheap to redo, locally there is nothing to lose.
         int parts = partitions != null ? partitions : local ? slots : 2 * slots;
         String commits = batches <= 1 ? "in one batch" : String.format("in %d batches of up to %d rows", batches, batchRows);
-        log.accept(String.format("starspec: %d prompts to generate (%s) %s, %d partitions each, "
+        log.accept(String.format("starspec: %d prompts to generate (%s) %s, %d partition%s each, "
                 + "%d task slot(s) x %d threads, batch size %s%s", total, input.kind().name().toLowerCase(), commits,
-                parts, slots, c.runtime().threads(), batchDescription(c, local),
+                parts, parts == 1 ? "" : "s", slots, c.runtime().threads(), batchDescription(c, local),
                 resume && outputExists ? ", resuming " + output : ""));
         if (counts.malformed() > 0) {
             log.accept("starspec: " + counts.malformed() + " input row(s) could not be read as prompts; they are written "
