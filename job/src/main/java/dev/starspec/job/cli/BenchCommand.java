@@ -109,6 +109,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        new Sampling(temperature, topP, 0, 0); // a bad temperature or top-p fails here, before minutes of measuring
         RuntimeOptions options = runtime.options();
         List<Problem> problems = Problems.load(Bundled.humanEval());
         try (MemoryBandwidth probe = new MemoryBandwidth(Sizes.parseBytes(bandwidthBytes), options.threads())) {
