@@ -26,6 +26,8 @@ public final class SparkSessions {
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.shuffle.partitions", Integer.toString(Math.max(2, cores)))
+                    // as conf/spark-defaults.conf: plans over the output row's fields print whole, without a warning
+                    .config("spark.sql.debug.maxToStringFields", "100")
                     // running tasks report their accumulators with each heartbeat: the progress line's pace
                     .config("spark.executor.heartbeatInterval", "2s");
         }
