@@ -185,7 +185,8 @@ public final class CodeGenerator extends Transformer implements DefaultParamsWri
         String ids = $(idCol);
         GeneratePartition.Rows rows = new Columns(in.fieldIndex($(inputCol)), ids.isEmpty() ? -1 : in.fieldIndex(ids));
         GeneratePartition.Progress progress = GeneratePartition.Progress.register(dataset.sparkSession().sparkContext());
-        return dataset.toDF().mapPartitions(new GeneratePartition(config(), progress, rows), Encoders.row(out));
+        return dataset.toDF().mapPartitions(new GeneratePartition(config().withTaskThreads(dataset.sparkSession()), progress,
+                rows), Encoders.row(out));
     }
 
     @Override

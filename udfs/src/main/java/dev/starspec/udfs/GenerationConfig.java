@@ -53,6 +53,19 @@ public record GenerationConfig(ModelSpec target, DraftSpec draft, DecodeOptions 
         return new GenerationConfig(target, draft, decode, runtime.withThreads(n), offHeapBytes, defaults);
     }
 
+    /**
+     * ONNX Runtime threads as the session gives each task cores: {@code spark.task.cpus} on a cluster (the driver's
+     * own core count says nothing about the executors'); in local mode the driver's cores shared by the task slots.
+     */
+    public GenerationConfig withTaskThreads(org.apache.spark.sql.SparkSession spark) {
+        int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+        if (!spark.sparkContext().isLocal()) {
+            return withThreads(taskCpus);
+        }
+        int slots = Math.max(1, spark.sparkContext().defaultParallelism() / taskCpus);
+        return withThreads(Math.max(1, Runtime.getRuntime().availableProcessors() / slots));
+    }
+
     public GenerationConfig withBatchSize(int n) {
         return withDecode(decode.withBatchSize(n));
     }

@@ -75,17 +75,15 @@ public final class GenerateJob {
         int slots = Math.max(1, spark.sparkContext().defaultParallelism() / taskCpus);
         boolean local = spark.sparkContext().isLocal();
         checkOutputWritable(spark);
-        GenerationConfig c = threadsFromSpark
-                ? config.withThreads(Math.max(1, local ? Runtime.getRuntime().availableProcessors() / slots : taskCpus)) : config;
+        GenerationConfig c = threadsFromSpark ? config.withTaskThreads(spark) : config;
         checkModelsOnDriver(c, local, log);
 
         GeneratePartition.Progress progress = GeneratePartition.Progress.register(spark.sparkContext());
         Dataset<Row> prompts = input.read(spark, log);
         boolean outputExists = exists(spark, output);
-        if (outputExists) {
-            discardUncommitted(spark, log);
-        }
         if (resume && outputExists) {
+            // Appending would pick up an interrupted run's task files; a fresh run's overwrite removes them anyway.
+            discardUncommitted(spark, log);
             Dataset<Row> done = spark.read().parquet(output).select("id").where(col("id").isNotNull()).distinct();
             prompts = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
         }
