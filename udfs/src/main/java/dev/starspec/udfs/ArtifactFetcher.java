@@ -2,6 +2,8 @@ package dev.starspec.udfs;
 
 import dev.starspec.engine.artifact.Artifact;
 import dev.starspec.engine.artifact.ArtifactException;
+import dev.starspec.engine.artifact.ArtifactWriter;
+import dev.starspec.engine.artifact.Manifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -14,10 +16,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -67,9 +67,9 @@ final class ArtifactFetcher {
                     return target;
                 }
                 Path partial = target.resolveSibling(target.getFileName() + ".partial");
-                deleteTree(partial);
+                ArtifactWriter.deleteTree(partial);
                 Files.createDirectories(partial);
-                copy(fs, remote, partial, hadoop);
+                copy(fs, remote, partial, hadoop, location);
                 verify(partial, location);
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
                 return target;
@@ -90,7 +90,7 @@ final class ArtifactFetcher {
         try {
             Artifact.open(partial);
         } catch (ArtifactException e) {
-            deleteTree(partial);
+            ArtifactWriter.deleteTree(partial);
             throw new ArtifactException(location, "the copy fetched from here does not match its manifest ("
                     + e.getMessage() + "); if fetching again gives the same, the source itself is damaged: re-convert it", e);
         }
@@ -106,8 +106,22 @@ final class ArtifactFetcher {
         throw new IOException(remote + " has neither manifest.json (artifact) nor config.json (checkpoint)");
     }
 
-    private static void copy(FileSystem fs, org.apache.hadoop.fs.Path remote, Path local, Configuration hadoop)
-            throws IOException {
+    /**
+     * Copies the folder's files; an artifact's manifest first, so that one this runtime cannot use (another format
+     * or graph signature: fetching again would not help) fails before its weights are copied, on every attempt.
+     */
+    private static void copy(FileSystem fs, org.apache.hadoop.fs.Path remote, Path local, Configuration hadoop,
+                             String location) throws IOException {
+        org.apache.hadoop.fs.Path manifest = new org.apache.hadoop.fs.Path(remote, Manifest.FILE);
+        if (fs.exists(manifest)) {
+            FileUtil.copy(fs, manifest, local.resolve(Manifest.FILE).toFile(), false, hadoop);
+            try {
+                Artifact.compatibleManifest(local.resolve(Manifest.FILE));
+            } catch (ArtifactException e) {
+                ArtifactWriter.deleteTree(local);
+                throw new ArtifactException(location, "cannot be used by this runtime (" + e.getMessage() + ")", e);
+            }
+        }
         FileStatus[] listing;
         try {
             listing = fs.listStatus(remote);
@@ -116,13 +130,16 @@ final class ArtifactFetcher {
         }
         if (listing != null) {
             for (FileStatus f : listing) {
-                if (f.isFile()) {
+                if (f.isFile() && !f.getPath().getName().equals(Manifest.FILE)) {
                     FileUtil.copy(fs, f.getPath(), local.resolve(f.getPath().getName()).toFile(), false, hadoop);
                 }
             }
             return;
         }
         for (String name : ARTIFACT_FILES) {
+            if (Files.exists(local.resolve(name))) {
+                continue;
+            }
             FileUtil.copy(fs, new org.apache.hadoop.fs.Path(remote, name), local.resolve(name).toFile(), false, hadoop);
         }
     }
@@ -136,16 +153,6 @@ final class ArtifactFetcher {
             return name + "-" + HexFormat.of().formatHex(d.digest()).substring(0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
         }
     }
 }

@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.starspec.engine.artifact.Artifact;
+import dev.starspec.engine.artifact.Manifest;
+import dev.starspec.engine.graph.Signature;
 import dev.starspec.engine.testing.TestArtifacts;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -42,6 +47,26 @@ class ArtifactFetcherTest {
         Exception e = assertThrows(RuntimeException.class,
                 () -> ArtifactFetcher.fetch(empty.toUri(), empty.toUri().toString(), tmp.resolve("cache"), new Configuration()));
         assertTrue(e.getMessage().contains("nothing-here") && e.getMessage().contains("manifest.json"), e.getMessage());
+    }
+
+    @Test
+    void anArtifactOfAnotherSignatureIsRefusedBeforeItsWeightsAreCopied(@TempDir Path tmp) throws IOException {
+        Path old = Files.createDirectories(tmp.resolve("old-artifact"));
+        for (String f : List.of(Manifest.FILE, Artifact.MODEL, Artifact.WEIGHTS, Artifact.TOKENIZER)) {
+            Files.copy(TestArtifacts.tinyDraft().dir().resolve(f), old.resolve(f));
+        }
+        ObjectNode manifest = (ObjectNode) new ObjectMapper().readTree(old.resolve(Manifest.FILE).toFile());
+        manifest.put("signature", Signature.VERSION - 1);
+        Files.writeString(old.resolve(Manifest.FILE), manifest.toString());
+        Path cache = tmp.resolve("cache");
+        Exception e = assertThrows(RuntimeException.class,
+                () -> ArtifactFetcher.fetch(old.toUri(), old.toUri().toString(), cache, new Configuration()));
+        assertTrue(e.getMessage().contains("old-artifact") && e.getMessage().contains("cannot be used by this runtime")
+                && e.getMessage().contains("signature"), e.getMessage());
+        try (Stream<Path> s = Files.walk(cache)) {
+            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().equals(Artifact.WEIGHTS)).toList(),
+                    "the weights were not copied");
+        }
     }
 
     @Test

@@ -24,13 +24,11 @@ public record Artifact(Path dir, Manifest manifest, ModelConfig config) {
     public static final String TOKENIZER = "tokenizer.json";
     static final List<String> FILES = List.of(MODEL, WEIGHTS, TOKENIZER);
 
-    public static Artifact open(Path dir) {
-        Path manifestFile = dir.resolve(Manifest.FILE);
-        if (!Files.isRegularFile(manifestFile)) {
-            throw new ArtifactException(dir, Files.isDirectory(dir)
-                    ? "not an artifact: no " + Manifest.FILE + " (create one with `starspec convert`)"
-                    : "no such artifact folder");
-        }
+    /**
+     * The manifest, if this runtime can use the artifact it describes (format, graph signature, the fields it
+     * needs); the files themselves are not looked at, so a fetch can check before it copies gigabytes.
+     */
+    public static Manifest compatibleManifest(Path manifestFile) {
         Manifest m = Manifest.read(manifestFile);
         if (m.format() != Manifest.FORMAT) {
             throw new ArtifactException(manifestFile, "artifact format " + m.format() + ", this runtime reads "
@@ -43,6 +41,17 @@ public record Artifact(Path dir, Manifest manifest, ModelConfig config) {
         if (m.files() == null || m.config() == null || m.quantization() == null) {
             throw new ArtifactException(manifestFile, "manifest lacks files, config or quantization");
         }
+        return m;
+    }
+
+    public static Artifact open(Path dir) {
+        Path manifestFile = dir.resolve(Manifest.FILE);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new ArtifactException(dir, Files.isDirectory(dir)
+                    ? "not an artifact: no " + Manifest.FILE + " (create one with `starspec convert`)"
+                    : "no such artifact folder");
+        }
+        Manifest m = compatibleManifest(manifestFile);
         for (String name : FILES) {
             Manifest.FileEntry expected = m.files().get(name);
             Path file = dir.resolve(name);
