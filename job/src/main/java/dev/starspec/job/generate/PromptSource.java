@@ -53,10 +53,6 @@ public record PromptSource(String location, Kind kind, boolean fim, String revis
 
     public enum Kind { JSONL, PARQUET, HUMANEVAL, REPO }
 
-    private static final StructType HUMANEVAL_SCHEMA = new StructType()
-            .add("task_id", DataTypes.StringType, true)
-            .add("prompt", DataTypes.StringType, true);
-
     /** A file of prompts (JSONL, Parquet, HumanEval). */
     public static PromptSource of(String location, Kind kind) {
         return new PromptSource(location, kind, false, null);
@@ -95,8 +91,10 @@ public record PromptSource(String location, Kind kind, boolean fim, String revis
     public Dataset<Row> read(SparkSession spark, Consumer<String> log) {
         return switch (kind) {
             case JSONL -> jsonl(spark, location);
-            case HUMANEVAL -> conform(spark.read().schema(HUMANEVAL_SCHEMA).json(location).select(
-                    col("task_id").as("id"), trim(col("prompt"), " \t\n\r").as("prompt"), lit("python").as("language")));
+            // The same line reader as JSONL (task_id is an id there), so a damaged line is an error row, not nulls.
+            case HUMANEVAL -> jsonl(spark, location)
+                    .withColumn("prompt", when(col("error").isNull(), trim(col("prompt"), " \t\n\r")).otherwise(col("prompt")))
+                    .withColumn("language", coalesce(col("language"), lit("python")));
             case PARQUET -> conform(spark.read().parquet(location));
             case REPO -> {
                 Path at = Path.of(location);

@@ -78,6 +78,35 @@ class GenerateJobLocalTest {
         return lines;
     }
 
+    /** HumanEval's own file: task_id is the id, the prompt trimmed as the harness does, python; a damaged line one error row. */
+    @Test
+    void humanEvalFilesAreReadLineByLine(@TempDir Path tmp) throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(ProjectFiles.data("humaneval/HumanEval.jsonl.gz")));
+             var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (int i = 0; i < 3; i++) {
+                lines.add(reader.readLine());
+            }
+        }
+        lines.add(lines.get(2).substring(0, 40)); // a truncated copy of the third problem
+        Path file = Files.write(tmp.resolve("HumanEval-part.jsonl"), lines);
+        assertEquals(PromptSource.Kind.HUMANEVAL, PromptSource.detect(file.toString(), null));
+        Map<String, Row> byId = new HashMap<>();
+        List<Row> rows = PromptSource.of(file.toString(), PromptSource.Kind.HUMANEVAL).read(SparkTestSession.get(), s -> { })
+                .collectAsList();
+        rows.forEach(r -> byId.put(r.getAs("id"), r));
+        assertEquals(4, rows.size());
+        JsonNode first = new ObjectMapper().readTree(lines.get(0));
+        Row r0 = byId.get("HumanEval/0");
+        assertEquals(first.get("prompt").asText().strip(), r0.getAs("prompt"));
+        assertEquals("python", r0.getAs("language"));
+        assertNull(r0.getAs("error"));
+        long errors = rows.stream().filter(r -> r.getAs("error") != null).count();
+        assertEquals(1, errors, "the truncated line");
+        Row bad = rows.stream().filter(r -> r.getAs("error") != null).findFirst().orElseThrow();
+        assertTrue(((String) bad.getAs("error")).startsWith("line 4: "), (String) bad.getAs("error"));
+    }
+
     @Test
     void everyIdOnceWithTheSpecifiedSchemaAndTheEnginesCompletions(@TempDir Path tmp) throws IOException {
         Path input = tmp.resolve("prompts.jsonl");
