@@ -34,18 +34,22 @@ final class Definitions {
     private static final Set<String> WRAPPERS = Set.of("export_statement", "template_declaration");
 
     /** One prompt: {@code path:first-last} (1-based lines of the definition). */
-    record Prompt(String id, String prompt, SourceLanguage language) {}
+    record Prompt(String id, String prompt) {}
 
     private final Map<SourceLanguage, TSParser> parsers = new EnumMap<>(SourceLanguage.class);
 
-    /** The file's prompts; empty when it does not parse (tree-sitter found a syntax error). */
-    Optional<List<Prompt>> of(String path, byte[] utf8, SourceLanguage language, boolean fim) {
+    /**
+     * The file's prompts; empty when it does not parse (tree-sitter found a syntax error).
+     *
+     * @param utf8 the file's bytes (tree-sitter's offsets count them), {@code text} the same decoded
+     */
+    Optional<List<Prompt>> of(String path, byte[] utf8, String text, SourceLanguage language, boolean fim) {
         TSParser parser = parsers.computeIfAbsent(language, l -> {
             TSParser p = new TSParser();
             p.setLanguage(l.grammar());
             return p;
         });
-        try (TSTree tree = parser.parseStringEncoding(null, new String(utf8, StandardCharsets.UTF_8),
+        try (TSTree tree = parser.parseStringEncoding(null, text,
                 TSInputEncoding.TSInputEncodingUTF8)) {
             TSNode root = tree.getRootNode();
             if (root.hasError()) {
@@ -131,7 +135,7 @@ final class Definitions {
             String text = fim
                     ? FIM_PREFIX + text(0, bodyStart) + FIM_SUFFIX + text(bodyEnd, b.length) + FIM_MIDDLE
                     : text(promptStart, bodyStart);
-            return new Prompt(id, text, language);
+            return new Prompt(id, text);
         }
 
         /**

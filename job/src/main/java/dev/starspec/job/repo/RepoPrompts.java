@@ -47,11 +47,12 @@ public final class RepoPrompts {
         int binary = 0;
         for (SourceTree.SourceFile f : listing.files()) {
             SourceLanguage language = SourceLanguage.of(f.path()).orElseThrow();
-            if (!isText(f.content())) {
+            Optional<String> text = text(f.content());
+            if (text.isEmpty()) {
                 binary++;
                 continue;
             }
-            Optional<List<Definitions.Prompt>> found = definitions.of(f.path(), f.content(), language, fim);
+            Optional<List<Definitions.Prompt>> found = definitions.of(f.path(), f.content(), text.get(), language, fim);
             if (found.isEmpty()) {
                 unparseable++;
                 continue;
@@ -62,19 +63,18 @@ public final class RepoPrompts {
         return new Scan(prompts, files, listing.ignored(), unparseable, binary);
     }
 
-    /** UTF-8 without NUL bytes: what git would diff as text and what a tokenizer should see. */
-    private static boolean isText(byte[] content) {
+    /** The file decoded, if it is UTF-8 without NUL bytes: what git would diff as text and a tokenizer should see. */
+    private static Optional<String> text(byte[] content) {
         for (byte b : content) {
             if (b == 0) {
-                return false;
+                return Optional.empty();
             }
         }
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(content));
-            return true;
+            return Optional.of(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(content)).toString());
         } catch (CharacterCodingException e) {
-            return false;
+            return Optional.empty();
         }
     }
 }
