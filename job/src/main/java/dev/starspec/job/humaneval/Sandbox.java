@@ -159,12 +159,15 @@ public final class Sandbox {
         }
     }
 
+    /** Root's namespaces, then the program as nobody, without groups or inheritable capabilities. */
+    private static final List<String> DROP_TO_NOBODY = List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
+            "--clear-groups", "--inh-caps=-all", "--");
+
     private List<String> programCommand() {
         int cpuSeconds = (int) Math.ceil(timeoutSeconds) + 1;
         List<String> cmd = new ArrayList<>();
         if (isolation == Isolation.ROOT_NAMESPACES) {
-            cmd.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
-                    "--inh-caps=-all", "--"));
+            cmd.addAll(DROP_TO_NOBODY);
         }
         cmd.addAll(List.of("prlimit", "--cpu=" + cpuSeconds, "--as=" + MEMORY_BYTES, "--nproc=" + MAX_PROCESSES,
                 "--fsize=" + MAX_FILE_BYTES, "--core=0", "--", python, "-I", "-c", HARNESS));
@@ -244,8 +247,9 @@ public final class Sandbox {
     /** The strongest isolation whose whole set-up works here, tried with the program replaced by {@code true}. */
     private static Isolation probe() {
         boolean root = "0".equals(run("id", "-u"));
-        if (root && ok(command(Isolation.ROOT_NAMESPACES, List.of("setpriv", "--reuid=" + NOBODY,
-                "--regid=" + NOBODY, "--clear-groups", "--", "true")))) {
+        List<String> asNobody = new ArrayList<>(DROP_TO_NOBODY);
+        asNobody.add("true");
+        if (root && ok(command(Isolation.ROOT_NAMESPACES, asNobody))) {
             return Isolation.ROOT_NAMESPACES;
         }
         if (ok(command(Isolation.USER_NAMESPACES, List.of("true")))) {
