@@ -97,20 +97,10 @@ public final class HumanEvalCommand implements Callable<Integer> {
                         DecodingMixin.batchSize(batchSize), timeout, threads, partitions, master),
                 chosen, output);
         List<ConfigResult> results = sweep.run(System.out::println);
-        SweepReport.write(output, results, sweep.machineNote());
+        String report = SweepReport.write(output, results, sweep.machineNote());
         System.out.println();
-        System.out.print(java.nio.file.Files.exists(output.resolve("report.md")) ? readQuietly(output.resolve("report.md")) : "");
+        System.out.print(report);
         System.out.println("report: " + output.resolve("report.md") + ", " + output.resolve("report.html"));
-        return results.isEmpty() ? 1 : 0;
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            String md = java.nio.file.Files.readString(p);
-            int cut = md.indexOf("![");
-            return cut > 0 ? md.substring(0, cut) : md;
-        } catch (java.io.IOException e) {
-            return "";
-        }
+        return 0;
     }
 }

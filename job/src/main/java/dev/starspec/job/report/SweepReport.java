@@ -21,7 +21,8 @@ public final class SweepReport {
 
     private SweepReport() {}
 
-    public static void write(Path dir, List<ConfigResult> results, String machine) {
+    /** Writes the report files into {@code dir}; returns report.md's text without its plots, for a terminal. */
+    public static String write(Path dir, List<ConfigResult> results, String machine) {
         try {
             Files.createDirectories(dir);
             ConfigResult base = results.get(0);
@@ -78,8 +79,14 @@ public final class SweepReport {
             Files.writeString(dir.resolve("summary.json"), summary.toPrettyString());
             writeCsv(dir, results);
             plots(dir, results);
-            Files.writeString(dir.resolve("report.md"), markdown(header, table, machine));
+            String text = markdown(header, table, machine);
+            StringBuilder plots = new StringBuilder();
+            for (String png : List.of("ttft.png", "tpot.png", "acceptance.png", "speedup_vs_acceptance.png")) {
+                plots.append("![").append(png).append("](").append(png).append(")\n\n");
+            }
+            Files.writeString(dir.resolve("report.md"), text + plots);
             Files.writeString(dir.resolve("report.html"), html(header, table, machine));
+            return text;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report in " + dir, e);
         }
@@ -178,9 +185,6 @@ public final class SweepReport {
         md.append("For comparison, the study this follows (StarCoder-15.5B on Xeon): BF16 33.54 / TTFT 357.9 ms / TPOT "
                 + "181.0 ms; INT8 33.96 / 163.4 (2.19x) / 82.4 (2.20x); INT4 32.80 / 425.1 (0.84x) / 54.0 (3.35x); INT8 + "
                 + "assisted generation 33.96 / 183.6 (1.95x) / 24.8 (7.30x).\n\n");
-        for (String png : List.of("ttft.png", "tpot.png", "acceptance.png", "speedup_vs_acceptance.png")) {
-            md.append("![").append(png).append("](").append(png).append(")\n\n");
-        }
         return md.toString();
     }
 
