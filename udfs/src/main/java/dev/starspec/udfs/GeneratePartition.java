@@ -16,7 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mapPartitions function: prompts in ({@link InputRow}), one output row per prompt out ({@link OutputRow}).
+ * The mapPartitions function: prompts in ({@link InputRow}), one row per prompt out, made from its {@link OutputRow}
+ * by {@link Rows} (the job writes the output row itself; the pipeline stage appends it to the input row).
  * The partition's prompts stream through one {@link Decoding}: up to the batch size of them decode together, a
  * finished row is handed to Spark at once (rows leave in the order they finish) and the next prompt is read only
  * when a slot frees up. It carries only its configuration and accumulators; the models come from the executor's

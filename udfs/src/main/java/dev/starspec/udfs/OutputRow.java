@@ -15,7 +15,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The output row: one per prompt, in the column order of DESIGN.md (plus {@code queue_ms} at the end); a failed
+ * The output row: one per prompt, in the column order of {@link #COLUMNS} (the README's output table); a failed
  * prompt is a row with an error. The Spark schema, the Spark row, the JSON of {@code complete} and every statistic
  * ({@link OutputStats}) derive from this one record and its column list.
  *

@@ -22,8 +22,8 @@ import org.apache.arrow.memory.OutOfMemoryException;
 
 /**
  * Rows decoding together on one model: their {@link KvCache} and the inputs and outputs of one forward pass,
- * all in memory of the batch's own child allocator (closing the batch returns every byte). This is the one place
- * that binds the graph's {@link Signature}.
+ * all in memory of the batch's own child allocator (closing the batch returns every byte). This binds the whole
+ * model's {@link Signature} for decoding; {@link Segment} binds a span of it for conversion.
  *
  * <p>A pass is built row by row ({@link #add}: some slot's next tokens, after what its cache holds) and then
  * {@link #run}: every row's tokens go through the model together, each attending to its own cache, and each
@@ -226,7 +226,7 @@ public final class Batch implements AutoCloseable {
         // Even counts of tokens and of logits rows where a quantized kernel computes them: a lone last row would
         // take its other path, and a row's numbers would depend on the parity of the pass it is in.
         int padded = tokens;
-        if (padded % 2 == 1 && model.quantizedBody()) {
+        if (padded % 2 == 1 && model.pairsTokens()) {
             io.ids.put(padded, 0);
             io.positions.put(padded, 0);
             io.tokenIndex.put(padded, 0);

@@ -82,16 +82,12 @@ public final class Model implements AutoCloseable {
      * tokens, with a spare one when the rows' own are odd.
      */
     public boolean pairsTokens() {
-        return quantizedBody();
-    }
-
-    boolean quantizedBody() {
         return !artifact.manifest().quantization().scheme().equals("fp32");
     }
 
-    /** Whether the lm_head is quantized too (see {@link #quantizedBody}). */
+    /** Whether the lm_head is quantized too, and pairs its rows as the body does (see {@link #pairsTokens}). */
     boolean quantizedHead() {
-        return quantizedBody() && artifact.manifest().quantization().parameters().path("lm_head").asText("").startsWith("int");
+        return pairsTokens() && artifact.manifest().quantization().parameters().path("lm_head").asText("").startsWith("int");
     }
 
     /** {@code name:quant}, as output rows report it. */

@@ -26,7 +26,7 @@ public record BenchResult(String model, String draft, int promptTokens, double n
             "model", "prompt", "GB/token", "GB/s", "floor ms", "TPOT ms", "pass ms", "pass/floor", "TTFT ms", "tokens/s",
             "peak RSS");
 
-    /** Milliseconds of one target pass after the first token. */
+    /** A target pass after the first token, in milliseconds: the median pass/floor ratio at the median bandwidth. */
     public double passMs() {
         return passOverFloor * floorMs();
     }

@@ -106,10 +106,12 @@ public final class BenchCommand implements Callable<Integer> {
     RuntimeMixin runtime;
 
     private final ObjectMapper json = new ObjectMapper();
+    /** --temperature and --top-p, checked. */
+    private Sampling sampling;
 
     @Override
     public Integer call() throws Exception {
-        new Sampling(temperature, topP, 0, 0); // a bad temperature or top-p fails here, before minutes of measuring
+        sampling = new Sampling(temperature, topP, 0, 0); // a bad temperature or top-p fails here, before any measuring
         RuntimeOptions options = runtime.options();
         List<Problem> problems = Problems.load(Bundled.humanEval());
         try (MemoryBandwidth probe = new MemoryBandwidth(Sizes.parseBytes(bandwidthBytes), options.threads())) {
@@ -185,7 +187,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void singleStream(String model, RuntimeOptions options, List<Problem> problems, DoubleSupplier bandwidth)
             throws Exception {
-        Benchmark bench = new Benchmark(problems, promptTokens, newTokens, warmup, runs, new Sampling(temperature, topP, 0, 0));
+        Benchmark bench = new Benchmark(problems, promptTokens, newTokens, warmup, runs, sampling);
         System.out.println();
         System.out.println(BenchResult.HEADER);
         Decoder plainDecoder = ModelRegistry.decoder(config(model, new DraftSpec.None(), 1, DraftLength.fixed(1), options, 1));

@@ -18,8 +18,6 @@ final class ConsoleLine implements AutoCloseable {
     private final PrintStream out;
     private final PrintStream err;
     private final PrintStream stderr;
-    /** Whether this replaced System.err, to be put back on close. */
-    private final boolean installed;
     private String text = "";
     /** Columns the drawn line takes on the terminal now (0 when erased). */
     private int width;
@@ -30,13 +28,8 @@ final class ConsoleLine implements AutoCloseable {
 
     /** A line on {@code out}, with text for {@code err} printed above it through {@link #stderr()}. */
     ConsoleLine(PrintStream out, PrintStream err) {
-        this(out, err, false);
-    }
-
-    private ConsoleLine(PrintStream out, PrintStream err, boolean installed) {
         this.out = out;
         this.err = err;
-        this.installed = installed;
         this.stderr = new PrintStream(new Above(), true, Charset.defaultCharset());
     }
 
@@ -45,7 +38,7 @@ final class ConsoleLine implements AutoCloseable {
         if (System.console() == null) {
             return null;
         }
-        ConsoleLine line = new ConsoleLine(System.out, System.err, true);
+        ConsoleLine line = new ConsoleLine(System.out, System.err);
         System.setErr(line.stderr);
         return line;
     }
@@ -97,7 +90,7 @@ final class ConsoleLine implements AutoCloseable {
         out.println();
         out.flush();
         width = 0;
-        if (installed && System.err == stderr) {
+        if (System.err == stderr) { // only onTerminal() puts it there
             System.setErr(err);
         }
     }

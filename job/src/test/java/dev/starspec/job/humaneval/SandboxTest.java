@@ -260,13 +260,7 @@ class SandboxTest {
 
     @AfterAll
     static void removeOutside() throws IOException {
-        if (Files.exists(OUTSIDE)) {
-            try (Stream<Path> walk = Files.walk(OUTSIDE)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        dev.starspec.engine.artifact.ArtifactWriter.deleteTree(OUTSIDE);
     }
 
     /** A file only root can delete: inside a folder of mode 700. */
